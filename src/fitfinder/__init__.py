@@ -1,0 +1,25 @@
+"""fitfinder: AutoML for tables — the best algorithm and hyperparameters within your time budget."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+__all__ = ["AutoML", "FittedModel", "load", "__version__"]
+
+if TYPE_CHECKING:
+    from fitfinder.automl import AutoML
+    from fitfinder.model import FittedModel, load
+
+
+def __getattr__(name: str):
+    """Import the public API on first use, so ``import fitfinder`` and the CLI start fast."""
+    if name == "AutoML":
+        from fitfinder.automl import AutoML
+
+        return AutoML
+    if name in ("FittedModel", "load"):
+        from fitfinder import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module 'fitfinder' has no attribute {name!r}")

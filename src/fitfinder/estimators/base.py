@@ -1,0 +1,63 @@
+"""The family contract: everything the search and the runner need to know about an algorithm."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sklearn.base import BaseEstimator
+
+from fitfinder.search.space import Config, Space
+
+Task = Literal["binary", "multiclass", "regression"]
+TASKS: tuple[Task, ...] = ("binary", "multiclass", "regression")
+CLASSIFICATION: frozenset[str] = frozenset({"binary", "multiclass"})
+
+#: How a family wants its features prepared (see ``fitfinder.features``):
+#: ``scaled``  numeric imputed + standardised, categoricals one-hot, text TF-IDF (GLM, SVM, k-NN);
+#: ``trees``   numeric imputed, categoricals ordinal-encoded, text TF-IDF (sklearn forests);
+#: ``native``  numeric NaN kept, categoricals ordinal-encoded and flagged categorical (boosting).
+Preprocessing = Literal["scaled", "trees", "native"]
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """Facts about the training data and the worker that an estimator's constructor needs."""
+
+    task: Task
+    n_rows: int
+    n_threads: int = 1
+    seed: int = 0
+    categorical_indices: tuple[
+        int, ...
+    ] = ()  # positions of categorical features after preprocessing
+
+
+@dataclass(frozen=True)
+class Family:
+    """One algorithm family, declared in one place.
+
+    ``space`` is what the search explores; ``low_cost`` the cheapest sensible config (the search
+    starts there); ``defaults`` the library's own defaults expressed in the space (tried early so a
+    fit never ends worse than the default model); ``fidelity`` the config key that trades cost for
+    accuracy (boosting rounds, trees), if any; ``cost`` the rough cost of ``low_cost`` relative to
+    LightGBM's, used to order the first trials.
+    """
+
+    name: str
+    tasks: frozenset[str]
+    space: Space
+    low_cost: Config
+    defaults: Config
+    preprocessing: Preprocessing
+    build: Callable[[Config, BuildContext], BaseEstimator]
+    fidelity: str | None = None
+    cost: float = 1.0
+    description: str = ""
+    supports_sample_weight: bool = True
+    max_rows: int | None = None  # the family is left out of the default set on larger data
+    notes: tuple[str, ...] = field(default=())
+
+    def serves(self, task: str) -> bool:
+        return task in self.tasks

@@ -1,0 +1,91 @@
+"""Preprocessing per family style: one ColumnTransformer over the frame ``Schema.conform`` returns."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from fitfinder.data.schema import Role, Schema
+from fitfinder.errors import ConfigError
+from fitfinder.features.dates import DatetimeFeatures
+
+STYLES = ("scaled", "trees", "native")
+MISSING = "__missing__"
+ONE_HOT_MAX_CATEGORIES = 30
+ONE_HOT_MIN_FREQUENCY = 5  # rows; rarer levels share one "infrequent" column
+ORDINAL_MAX_CATEGORIES = 255  # LightGBM handles categorical codes best below its max_bin
+
+
+def build_preprocessor(
+    schema: Schema, style: str, *, max_text_features: int = 300
+) -> tuple[ColumnTransformer, tuple[int, ...]]:
+    """An unfitted ColumnTransformer for ``style`` and the output positions of categoricals.
+
+    ``scaled``: numbers median-imputed (with missing indicators) and standardised, categoricals
+    one-hot; ``trees``: numbers median-imputed, categoricals ordinal (-1 for missing/unknown);
+    ``native``: numbers kept with NaN, categoricals ordinal (NaN for missing/unknown) and placed
+    first, so their positions 0..k-1 are returned. Datetimes are expanded to calendar parts and
+    handled as numbers; each text column becomes TF-IDF features. The output is dense float.
+    """
+    if style not in STYLES:
+        raise ConfigError(f"unknown preprocessing style '{style}'; use one of: {', '.join(STYLES)}")
+    categorical = schema.features(Role.CATEGORICAL)
+    numeric = schema.features(Role.NUMERIC, Role.BOOLEAN)
+    dates = schema.features(Role.DATETIME)
+    numeric_steps = _numeric_steps(style)
+    blocks = [
+        ("categorical", _categorical_steps(style), categorical),
+        ("numeric", make_pipeline(*numeric_steps) if numeric_steps else "passthrough", numeric),
+        ("datetime", make_pipeline(DatetimeFeatures(), *_numeric_steps(style)), dates),
+    ]
+    blocks = [(name, steps, columns) for name, steps, columns in blocks if columns]
+    blocks += [
+        (f"text_{column}", _text_vectorizer(max_text_features), column)
+        for column in schema.features(Role.TEXT)
+    ]
+    transformer = ColumnTransformer(blocks, remainder="drop", sparse_threshold=0.0)
+    positions = tuple(range(len(categorical))) if style == "native" else ()
+    return transformer, positions
+
+
+def _numeric_steps(style: str) -> list[BaseEstimator]:
+    """Steps after which numbers are ready for ``style``; none for native (NaN is kept)."""
+    if style == "scaled":
+        return [
+            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            StandardScaler(),
+        ]
+    if style == "trees":
+        return [SimpleImputer(strategy="median", keep_empty_features=True)]
+    return []
+
+
+def _categorical_steps(style: str) -> Pipeline:
+    if style == "scaled":
+        return make_pipeline(
+            SimpleImputer(strategy="constant", fill_value=MISSING),
+            OneHotEncoder(
+                handle_unknown="infrequent_if_exist",
+                min_frequency=ONE_HOT_MIN_FREQUENCY,
+                max_categories=ONE_HOT_MAX_CATEGORIES,
+                sparse_output=False,
+            ),
+        )
+    missing = -1 if style == "trees" else np.nan
+    return make_pipeline(
+        OrdinalEncoder(
+            handle_unknown="use_encoded_value",
+            unknown_value=missing,
+            encoded_missing_value=missing,
+            max_categories=ORDINAL_MAX_CATEGORIES,
+        )
+    )
+
+
+def _text_vectorizer(max_features: int) -> TfidfVectorizer:
+    return TfidfVectorizer(max_features=max_features, sublinear_tf=True, dtype=np.float64)

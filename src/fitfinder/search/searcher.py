@@ -1,0 +1,204 @@
+"""The default searcher: cheap starts, library defaults, then improvement per second.
+
+``suggest()`` returns a :class:`Proposal`; ``observe()`` learns from its result. It never sees
+data. Order of work:
+
+1. every family's cheap config (``low_cost``), cheapest family first;
+2. every family's library defaults, best families first, so the result is never worse than
+   the default model whenever the budget allows;
+3. then the family with the smallest *estimated cost for improvement* (the time it would take
+   to catch up with the best family at its recent rate of improvement, at least one trial's
+   cost) gets the next trial: a local move around its best config, or now and then a random
+   config from its whole space.
+
+With ``cost="trials"`` every trial costs 1, so a run capped by ``max_trials`` is reproducible.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fitfinder.estimators.base import Family
+from fitfinder.search.local import LocalSearch
+from fitfinder.search.space import Config, sample
+
+RANDOM_SHARE = 0.15
+MAX_RESAMPLES = 20
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A config to try: which family, which hyperparameters, and why (``origin``)."""
+
+    family: str
+    config: Config
+    origin: str  # low_cost | defaults | local | random | journal
+
+
+@dataclass
+class FamilyState:
+    """What the searcher knows about one family."""
+
+    family: Family
+    local: LocalSearch
+    best_loss: float = np.inf
+    best_config: Config | None = None
+    trials: int = 0
+    failures: int = 0
+    spent: float = 0.0
+    spent_at_best: float = 0.0
+    previous_best_loss: float = np.inf
+    spent_at_previous_best: float = 0.0
+    costs: list[float] = field(default_factory=list)
+    exhausted: bool = False  # no untried config could be found
+
+    def mean_cost(self) -> float:
+        recent = self.costs[-5:]
+        return float(np.mean(recent)) if recent else self.family.cost
+
+    def improvement_rate(self) -> float:
+        """Loss improvement per unit of cost, from the family's last two improvements."""
+        if not np.isfinite(self.previous_best_loss) or not np.isfinite(self.best_loss):
+            return 0.0
+        gained = self.previous_best_loss - self.best_loss
+        spent = max(self.spent - self.spent_at_previous_best, self.mean_cost())
+        return gained / spent
+
+
+class Searcher:
+    """Family selection by estimated cost for improvement, local search within each family."""
+
+    def __init__(
+        self,
+        families: list[Family],
+        *,
+        seed: int = 0,
+        max_trials: int | None = None,
+        cost: str = "seconds",
+        max_failures: int = 3,
+    ):
+        self.rng = np.random.default_rng(seed)
+        self.max_trials = max_trials
+        self.count_trials = cost == "trials"
+        self.max_failures = max_failures
+        self.states = {
+            f.name: FamilyState(f, LocalSearch(f.space, f.low_cost, self.rng)) for f in families
+        }
+        self.n_observed = 0
+        self._pending: list[Proposal] = [
+            Proposal(f.name, dict(f.low_cost), "low_cost") for f in families
+        ]
+        self._defaults_queued = False
+        self._tried: set[str] = set()
+
+    # -- the two verbs ---------------------------------------------------------------
+    def suggest(self) -> Proposal | None:
+        """The next proposal, or None when the trial cap is reached or no family is left."""
+        if self.max_trials is not None and self.n_observed >= self.max_trials:
+            return None
+        while self._pending:
+            proposal = self._pending.pop(0)
+            if self._key(proposal) not in self._tried and proposal.family in self._active():
+                return proposal
+        if not self._defaults_queued:
+            self._queue_defaults()
+            return self.suggest()
+        while active := self._active():
+            state = self.states[self._choose_family(active)]
+            proposal = self._fresh(state)
+            if proposal is not None:
+                return proposal
+            state.exhausted = True
+        return None
+
+    def observe(self, proposal: Proposal, loss: float | None, cost: float) -> None:
+        """Learn from a finished trial: ``loss`` is None when it failed or timed out."""
+        self.n_observed += 1
+        self._tried.add(self._key(proposal))
+        state = self.states.get(proposal.family)
+        if state is None:
+            return
+        cost = 1.0 if self.count_trials else max(cost, 1e-3)
+        state.trials += 1
+        state.spent += cost
+        state.costs.append(cost)
+        if loss is None or not np.isfinite(loss):
+            state.failures += 1
+            state.local.observe(proposal.config, None)
+            return
+        state.failures = 0
+        if loss < state.best_loss:
+            state.previous_best_loss, state.spent_at_previous_best = (
+                state.best_loss,
+                state.spent_at_best,
+            )
+            state.best_loss, state.best_config, state.spent_at_best = (
+                loss,
+                proposal.config,
+                state.spent,
+            )
+        state.local.observe(proposal.config, loss)
+
+    # -- helpers ---------------------------------------------------------------------
+    def retired(self) -> dict[str, str]:
+        """Families no longer tried, with the reason."""
+        return {
+            name: f"failed {s.failures} trials in a row"
+            for name, s in self.states.items()
+            if s.failures >= self.max_failures and s.best_config is None
+        }
+
+    def min_trial_cost(self) -> float:
+        """The cheapest expected next trial among active families (seconds or trials)."""
+        active = self._active()
+        return min((self.states[n].mean_cost() for n in active), default=0.0)
+
+    def _active(self) -> list[str]:
+        retired = self.retired()
+        return [n for n, s in self.states.items() if n not in retired and not s.exhausted]
+
+    def _queue_defaults(self) -> None:
+        self._defaults_queued = True
+        ranked = sorted(self.states.values(), key=lambda s: s.best_loss)
+        self._pending = [
+            Proposal(s.family.name, dict(s.family.defaults), "defaults") for s in ranked
+        ]
+
+    def _choose_family(self, active: list[str]) -> str:
+        """Sample a family with probability proportional to 1 / estimated cost for improvement."""
+        best = min(self.states[n].best_loss for n in active)
+        eci = np.array([self._cost_for_improvement(self.states[n], best) for n in active])
+        weights = 1.0 / np.maximum(eci, 1e-9)
+        return active[int(self.rng.choice(len(active), p=weights / weights.sum()))]
+
+    def _cost_for_improvement(self, state: FamilyState, best_loss: float) -> float:
+        cost = state.mean_cost()
+        if not np.isfinite(state.best_loss):
+            return cost * 10.0
+        gap = state.best_loss - best_loss
+        if gap <= 0:
+            return cost
+        rate = state.improvement_rate()
+        catch_up = gap / rate if rate > 0 else 2.0 * max(state.spent, cost) * (1.0 + gap)
+        return max(catch_up, cost)
+
+    def _fresh(self, state: FamilyState) -> Proposal | None:
+        """A local move (or sometimes a random config) not tried before, if one can be found."""
+        for _ in range(MAX_RESAMPLES):
+            if state.best_config is not None and self.rng.random() >= RANDOM_SHARE:
+                proposal = Proposal(state.family.name, state.local.propose(), "local")
+            else:
+                proposal = Proposal(
+                    state.family.name, sample(state.family.space, self.rng), "random"
+                )
+            if self._key(proposal) not in self._tried:
+                return proposal
+            state.local.observe(proposal.config, None)
+        return None
+
+    @staticmethod
+    def _key(proposal: Proposal) -> str:
+        return proposal.family + json.dumps(proposal.config, sort_keys=True, default=str)

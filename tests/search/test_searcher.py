@@ -1,0 +1,142 @@
+"""The default searcher against synthetic objectives (no data, no workers)."""
+
+import numpy as np
+import pytest
+
+from fitfinder.estimators.base import Family
+from fitfinder.search.local import LocalSearch
+from fitfinder.search.searcher import Searcher
+from fitfinder.search.space import Categorical, Float, Int, sample
+
+SPACE = {"x": Float(-5.0, 5.0), "lr": Float(1e-4, 1.0, log=True), "n": Int(1, 100, log=True)}
+OPTIMUM = {"x": 1.5, "lr": 0.01, "n": 30}
+
+
+def bowl(config):
+    return (
+        (config["x"] - OPTIMUM["x"]) ** 2
+        + np.log10(config["lr"] / OPTIMUM["lr"]) ** 2
+        + np.log10(config["n"] / OPTIMUM["n"]) ** 2
+    )
+
+
+def family(name, space=SPACE, low_cost=None, defaults=None, cost=1.0):
+    low_cost = low_cost or {"x": -4.0, "lr": 0.5, "n": 1}
+    return Family(
+        name=name,
+        tasks=frozenset({"binary"}),
+        space=space,
+        low_cost=low_cost,
+        defaults=defaults or low_cost,
+        preprocessing="scaled",
+        build=lambda config, ctx: None,
+        cost=cost,
+    )
+
+
+def run(searcher, objective, trials):
+    best = np.inf
+    for _ in range(trials):
+        proposal = searcher.suggest()
+        if proposal is None:
+            break
+        loss = objective(proposal)
+        searcher.observe(proposal, loss, 1.0)
+        best = min(best, np.inf if loss is None else loss)
+    return best
+
+
+def test_local_search_beats_random_on_a_bowl():
+    wins = 0
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        local = LocalSearch(SPACE, {"x": -4.0, "lr": 0.5, "n": 1}, rng)
+        best_local = np.inf
+        for _ in range(150):
+            config = local.propose()
+            loss = bowl(config)
+            local.observe(config, loss)
+            best_local = min(best_local, loss)
+        best_random = min(
+            bowl(sample(SPACE, np.random.default_rng(seed + 100))) for _ in range(150)
+        )
+        wins += best_local < best_random
+        assert best_local < 0.1
+    assert wins >= 4
+
+
+def test_starts_with_every_low_cost_config_then_defaults():
+    families = [family("a"), family("b", defaults={"x": 0.0, "lr": 0.1, "n": 10})]
+    searcher = Searcher(families, seed=0)
+    seen = []
+    for _ in range(4):
+        proposal = searcher.suggest()
+        seen.append((proposal.family, proposal.origin))
+        searcher.observe(proposal, bowl(proposal.config), 1.0)
+    assert seen[:2] == [("a", "low_cost"), ("b", "low_cost")]
+    # a's defaults equal its low_cost config, so they are not tried twice
+    assert ("b", "defaults") in seen[2:]
+    assert ("a", "defaults") not in seen
+
+
+def test_budget_flows_to_the_family_that_improves():
+    good, bad = family("good"), family("bad")
+    searcher = Searcher([good, bad], seed=0)
+
+    def objective(proposal):
+        return bowl(proposal.config) + (0.0 if proposal.family == "good" else 10.0)
+
+    run(searcher, objective, 80)
+    assert searcher.states["good"].trials > 2 * searcher.states["bad"].trials
+    assert searcher.states["good"].best_loss < 0.5
+
+
+def test_a_failing_family_is_retired_and_the_other_goes_on():
+    searcher = Searcher([family("ok"), family("broken")], seed=0)
+    run(searcher, lambda p: None if p.family == "broken" else bowl(p.config), 30)
+    assert "broken" in searcher.retired()
+    assert searcher.states["broken"].trials == 3
+    assert searcher.states["ok"].trials == 27
+
+
+def test_max_trials_and_seed_make_runs_reproducible():
+    def trace(seed):
+        searcher = Searcher([family("a"), family("b")], seed=seed, max_trials=25, cost="trials")
+        out = []
+        while (proposal := searcher.suggest()) is not None:
+            out.append((proposal.family, tuple(sorted(proposal.config.items()))))
+            searcher.observe(proposal, bowl(proposal.config), 1.0)
+        return out
+
+    assert len(trace(3)) == 25
+    assert trace(3) == trace(3)
+    assert trace(3) != trace(4)
+
+
+def test_no_config_is_proposed_twice():
+    space = {"k": Categorical(("a", "b", "c")), "n": Int(1, 3)}
+    searcher = Searcher(
+        [family("tiny", space, {"k": "a", "n": 1})], seed=0, max_trials=9, cost="trials"
+    )
+    seen = []
+    while (proposal := searcher.suggest()) is not None:
+        seen.append(tuple(sorted(proposal.config.items())))
+        searcher.observe(proposal, 1.0, 1.0)
+    assert len(seen) == len(set(seen))
+    assert len(seen) >= 6
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_resumed_searcher_skips_journaled_configs(seed):
+    families = [family("a"), family("b")]
+    first = Searcher(families, seed=seed)
+    done = []
+    for _ in range(3):
+        proposal = first.suggest()
+        first.observe(proposal, bowl(proposal.config), 1.0)
+        done.append(proposal)
+    resumed = Searcher(families, seed=seed)
+    for proposal in done:
+        resumed.observe(proposal, bowl(proposal.config), 1.0)
+    following = resumed.suggest()
+    assert following.config not in [p.config for p in done if p.family == following.family]
