@@ -88,6 +88,7 @@ class Searcher:
             f.name: FamilyState(f, LocalSearch(f.space, f.low_cost, self.rng)) for f in families
         }
         self.n_observed = 0
+        self.in_flight = 0  # suggested, not yet observed (trials may run side by side)
         self._pending: list[Proposal] = [
             Proposal(f.name, dict(f.low_cost), "low_cost") for f in families
         ]
@@ -97,15 +98,22 @@ class Searcher:
     # -- the two verbs ---------------------------------------------------------------
     def suggest(self) -> Proposal | None:
         """The next proposal, or None when the trial cap is reached or no family is left."""
-        if self.max_trials is not None and self.n_observed >= self.max_trials:
+        if self.max_trials is not None and self.n_observed + self.in_flight >= self.max_trials:
             return None
+        proposal = self._next()
+        if proposal is not None:
+            self.in_flight += 1
+            self._tried.add(self._key(proposal))
+        return proposal
+
+    def _next(self) -> Proposal | None:
         while self._pending:
             proposal = self._pending.pop(0)
             if self._key(proposal) not in self._tried and proposal.family in self._active():
                 return proposal
         if not self._defaults_queued:
             self._queue_defaults()
-            return self.suggest()
+            return self._next()
         while active := self._active():
             state = self.states[self._choose_family(active)]
             proposal = self._fresh(state)
@@ -115,8 +123,13 @@ class Searcher:
         return None
 
     def observe(self, proposal: Proposal, loss: float | None, cost: float) -> None:
-        """Learn from a finished trial: ``loss`` is None when it failed or timed out."""
+        """Learn from a finished trial: ``loss`` is None when it failed or timed out.
+
+        Trials replayed from a journal come with ``origin="journal"`` (never suggested here).
+        """
         self.n_observed += 1
+        if proposal.origin != "journal":
+            self.in_flight -= 1
         self._tried.add(self._key(proposal))
         state = self.states.get(proposal.family)
         if state is None:
@@ -141,6 +154,11 @@ class Searcher:
                 state.spent,
             )
         state.local.observe(proposal.config, loss)
+
+    def release(self, proposal: Proposal) -> None:
+        """Forget a suggested proposal that was never run (e.g. the budget ran out)."""
+        self.in_flight -= 1
+        self._tried.discard(self._key(proposal))
 
     # -- helpers ---------------------------------------------------------------------
     def retired(self) -> dict[str, str]:

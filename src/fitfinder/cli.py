@@ -1,0 +1,250 @@
+"""The command line: a thin shell over the Python API. Flags carry the keyword names."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from fitfinder.errors import FitfinderError
+
+EXIT_USAGE = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``fitfinder`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.ERROR if args.quiet else logging.WARNING, format="%(message)s"
+    )
+    try:
+        return args.handler(args) or 0
+    except FitfinderError as exc:
+        print(f"fitfinder: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(
+            "fitfinder: interrupted; finished trials are in the journal (use --resume)",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fitfinder", description="AutoML for tables.")
+    from fitfinder import __version__
+
+    parser.add_argument("--version", action="version", version=f"fitfinder {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _fit_parser(commands)
+    predict = _command(commands, "predict", "predict with a saved model", _predict)
+    predict.add_argument("model", help="model directory written by fit --out")
+    predict.add_argument("data", help="CSV or Parquet table with the training columns")
+    predict.add_argument(
+        "-o", "--output", help="where to write predictions (CSV); stdout if absent"
+    )
+    predict.add_argument("--proba", action="store_true", help="also write class probabilities")
+    board = _command(commands, "leaderboard", "the trials of a saved model's search", _leaderboard)
+    board.add_argument("model", help="model directory")
+    board.add_argument("--top", type=int, default=None, help="show only the best N trials")
+    info = _command(commands, "info", "what a saved model is", _info)
+    info.add_argument("model", help="model directory")
+    _command(commands, "families", "the algorithm set and each family's search space", _families)
+    return parser
+
+
+def _command(commands, name: str, help_text: str, handler) -> argparse.ArgumentParser:
+    sub = commands.add_parser(name, help=help_text, description=help_text)
+    sub.add_argument("--quiet", action="store_true", help="no progress or notes")
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.set_defaults(handler=handler)
+    return sub
+
+
+def _fit_parser(commands) -> None:
+    fit = _command(commands, "fit", "search for the best model for a table", _fit)
+    fit.add_argument("data", help="training table: CSV or Parquet")
+    fit.add_argument("--target", required=True, help="the column to predict")
+    fit.add_argument("--out", required=True, help="model directory to write (holds the journal)")
+    fit.add_argument(
+        "--time-budget", type=float, default=60.0, help="seconds for the whole fit (default 60)"
+    )
+    fit.add_argument("--metric", default="auto", help="metric to optimise (default: by task)")
+    fit.add_argument(
+        "--task", choices=["binary", "multiclass", "regression"], help="override the inferred task"
+    )
+    fit.add_argument(
+        "--estimators", type=_names, help="comma-separated families to try (default: all)"
+    )
+    fit.add_argument("--max-trials", type=int, help="stop after this many trials")
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--split", choices=["auto", "cv", "holdout"], default="auto")
+    fit.add_argument("--n-folds", type=int, default=5)
+    fit.add_argument("--holdout-fraction", type=float, default=0.2)
+    fit.add_argument(
+        "--cv-max-rows", type=int, default=10_000, help="auto split: CV up to this many rows"
+    )
+    fit.add_argument("--trial-time-limit", type=float, help="seconds one trial may take")
+    fit.add_argument("--memory-limit-mb", type=float, help="memory one trial's worker may use")
+    fit.add_argument("--n-jobs", type=int, help="threads per trial (default: all cores)")
+    fit.add_argument("--storage", help="journal database URL (default: <out>/journal.db)")
+    fit.add_argument("--resume", action="store_true", help="continue the journaled run in --out")
+    fit.add_argument("--sample-weight", help="column holding row weights")
+    fit.add_argument("--groups", help="column holding group ids for grouped validation")
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _fit(args) -> int:
+    from fitfinder import AutoML
+    from fitfinder.data import read_table
+    from fitfinder.model import JOURNAL_FILE
+
+    table = read_table(args.data)
+    weight = _pop_column(table, args.sample_weight, "--sample-weight")
+    groups = _pop_column(table, args.groups, "--groups")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    automl = AutoML(
+        time_budget=args.time_budget,
+        metric=args.metric,
+        task=args.task,
+        estimators=args.estimators,
+        max_trials=args.max_trials,
+        seed=args.seed,
+        split=args.split,
+        n_folds=args.n_folds,
+        holdout_fraction=args.holdout_fraction,
+        cv_max_rows=args.cv_max_rows,
+        trial_time_limit=args.trial_time_limit,
+        memory_limit_mb=args.memory_limit_mb,
+        n_jobs=args.n_jobs,
+        storage=args.storage or f"sqlite:///{(out / JOURNAL_FILE).resolve()}",
+        resume=args.resume,
+        verbose=0 if (args.quiet or args.json) else 1,
+    )
+    automl.fit(table, target=args.target, sample_weight=weight, groups=groups)
+    automl.save(out)
+    summary = {
+        "model": str(out),
+        "best_family": automl.best_family,
+        "best_config": automl.best_config,
+        "metric": automl.metric_.name,
+        "validation_score": automl.model_.info["validation_score"],
+        "trials": len(automl.leaderboard()),
+        "fit_time": round(automl.fit_time_, 2),
+        "refit": automl.model_.info["refit"],
+    }
+    _emit(args, summary, _summary_text(summary))
+    return 0
+
+
+def _pop_column(table, name: str | None, flag: str):
+    from fitfinder.errors import DataError
+
+    if name is None:
+        return None
+    if name not in table.columns:
+        raise DataError(f"{flag} column {name!r} not found in the table")
+    return table.pop(name).to_numpy()
+
+
+def _summary_text(summary: dict) -> str:
+    return (
+        f"best: {summary['best_family']}  {summary['metric']} {summary['validation_score']:.5g} "
+        f"(validation)  {summary['trials']} trials in {summary['fit_time']} s\n"
+        f"{summary['refit']}\nmodel saved to {summary['model']}"
+    )
+
+
+def _predict(args) -> int:
+    import pandas as pd
+
+    from fitfinder.data import read_table
+    from fitfinder.model import load
+
+    model = load(args.model)
+    table = read_table(args.data)
+    result = pd.DataFrame({"prediction": model.predict(table)})
+    if args.proba and model.task != "regression":
+        proba = model.predict_proba(table)
+        for i, label in enumerate(model.labels):
+            result[f"proba_{label}"] = proba[:, i]
+    if args.output:
+        result.to_csv(args.output, index=False)
+        if not args.quiet:
+            print(f"wrote {len(result)} predictions to {args.output}", file=sys.stderr)
+    else:
+        result.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _leaderboard(args) -> int:
+    from fitfinder.model import JOURNAL_FILE, load
+    from fitfinder.report import leaderboard
+    from fitfinder.storage import Journal
+
+    model = load(args.model)
+    journal_file = Path(args.model) / JOURNAL_FILE
+    if not journal_file.is_file():
+        raise FitfinderError(
+            f"no {JOURNAL_FILE} in {args.model}; the model was saved without its search"
+        )
+    journal = Journal(f"sqlite:///{journal_file.resolve()}")
+    table = leaderboard(journal.trials(model.info["run_id"]), model.metric)
+    journal.close()
+    if args.top:
+        table = table.head(args.top)
+    _emit(args, json.loads(table.to_json(orient="records")), _table_text(table))
+    return 0
+
+
+def _table_text(table) -> str:
+    shown = table.drop(columns=["error"]).copy()
+    shown["config"] = shown["config"].str.slice(0, 60)
+    return shown.to_string(index=False, float_format=lambda v: f"{v:.5g}")
+
+
+def _info(args) -> int:
+    from fitfinder.model import load
+
+    model = load(args.model)
+    description = {"task": model.task, "metric": model.metric, "labels": model.labels, **model.info}
+    _emit(args, description, "\n".join(f"{k}: {v}" for k, v in description.items()))
+    return 0
+
+
+def _families(args) -> int:
+    from fitfinder.estimators import FAMILIES
+    from fitfinder.search.space import describe
+
+    listing = {
+        name: {
+            "tasks": sorted(f.tasks),
+            "description": f.description,
+            "preprocessing": f.preprocessing,
+            "fidelity": f.fidelity,
+            "space": describe(f.space),
+        }
+        for name, f in FAMILIES.items()
+    }
+    lines = []
+    for name, item in listing.items():
+        lines.append(f"{name}: {item['description']} (tasks: {', '.join(item['tasks'])})")
+        lines.extend(f"    {key}: {text}" for key, text in item["space"].items())
+    _emit(args, listing, "\n".join(lines))
+    return 0
+
+
+def _emit(args, payload: Any, text: str) -> None:
+    print(json.dumps(payload, indent=2, default=str) if args.json else text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

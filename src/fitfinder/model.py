@@ -1,0 +1,162 @@
+"""FittedModel: the found model with its schema; predict, save and load.
+
+A model directory holds ``model.json`` (schema, task, metric, labels, best config, library
+versions, data fingerprint), ``pipeline.joblib`` (the fitted scikit-learn pipeline) and, when
+the model came from a search, ``journal.db`` (every trial, for the leaderboard).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from fitfinder.data import Schema, as_frame
+from fitfinder.errors import ModelError
+
+log = logging.getLogger("fitfinder")
+
+MODEL_FILE = "model.json"
+PIPELINE_FILE = "pipeline.joblib"
+JOURNAL_FILE = "journal.db"
+FORMAT_VERSION = 1
+TRACKED_LIBRARIES = ("fitfinder", "scikit-learn", "lightgbm", "xgboost", "numpy", "pandas")
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries a saved pipeline depends on."""
+    found = {}
+    for name in TRACKED_LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+@dataclass
+class FittedModel:
+    """A fitted pipeline plus what it needs to take raw tables and answer in the user's labels."""
+
+    pipeline: Any
+    schema: Schema
+    task: str
+    metric: str
+    labels: list | None = None
+    info: dict = field(default_factory=dict)  # best trial, refit, fingerprint, versions...
+
+    @property
+    def classes_(self) -> np.ndarray | None:
+        return None if self.labels is None else np.asarray(self.labels)
+
+    def predict(self, X) -> np.ndarray:
+        """Predictions in the user's labels (classification) or values (regression)."""
+        if self.task == "regression":
+            return np.asarray(self.pipeline.predict(self._features(X)), dtype=float)
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, one column per label in ``classes_`` order."""
+        if self.task == "regression":
+            raise ModelError("predict_proba is for classification; this model does regression")
+        proba = np.asarray(self.pipeline.predict_proba(self._features(X)), dtype=float)
+        return _all_classes(proba, self.pipeline.classes_, len(self.labels))
+
+    def _features(self, X) -> pd.DataFrame:
+        frame = as_frame(X, columns=list(self.schema.roles) if isinstance(X, np.ndarray) else None)
+        return self.schema.conform(frame)
+
+    # -- persistence --------------------------------------------------------------
+    def save(self, path: str | os.PathLike, journal: str | os.PathLike | None = None) -> Path:
+        """Write the model directory; copy the search journal beside it when given."""
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self.pipeline, out / PIPELINE_FILE, compress=3)
+        description = {
+            "format_version": FORMAT_VERSION,
+            "task": self.task,
+            "metric": self.metric,
+            "labels": self.labels,
+            "schema": self.schema.to_dict(),
+            "versions": library_versions(),
+            **self.info,
+        }
+        (out / MODEL_FILE).write_text(json.dumps(description, indent=2, default=_jsonable))
+        if journal is not None and Path(journal).resolve() != (out / JOURNAL_FILE).resolve():
+            shutil.copyfile(journal, out / JOURNAL_FILE)
+        return out
+
+
+def load(path: str | os.PathLike) -> FittedModel:
+    """Load a model directory written by ``save``; refuses major version mismatches."""
+    folder = Path(path)
+    description_file = folder / MODEL_FILE
+    if not description_file.is_file():
+        raise ModelError(
+            f"no {MODEL_FILE} in {folder}; give the directory that fitfinder fit --out wrote"
+        )
+    try:
+        description = json.loads(description_file.read_text())
+    except json.JSONDecodeError as exc:
+        raise ModelError(
+            f"{description_file} is not valid JSON ({exc.msg}); re-save the model"
+        ) from exc
+    check_versions(description.get("versions", {}))
+    pipeline = joblib.load(folder / PIPELINE_FILE)
+    info = {k: v for k, v in description.items() if k not in _CORE_KEYS}
+    return FittedModel(
+        pipeline=pipeline,
+        schema=Schema.from_dict(description["schema"]),
+        task=description["task"],
+        metric=description["metric"],
+        labels=description.get("labels"),
+        info=info,
+    )
+
+
+_CORE_KEYS = {"format_version", "task", "metric", "labels", "schema", "versions"}
+
+
+def check_versions(saved: dict[str, str]) -> None:
+    """Warn on a minor difference of a saved library version; refuse a major one."""
+    current = library_versions()
+    for name, was in saved.items():
+        now = current.get(name)
+        if now is None or now == was:
+            continue
+        if _major(now) != _major(was):
+            raise ModelError(
+                f"model saved with {name} {was} but {now} is installed; "
+                f"install {name}=={was} or refit the model"
+            )
+        log.warning("model saved with %s %s, running with %s", name, was, now)
+
+
+def _major(text: str) -> str:
+    return text.split(".")[0]
+
+
+def _all_classes(proba: np.ndarray, seen: np.ndarray, n_classes: int) -> np.ndarray:
+    """Expand probabilities to every class when the training part saw only some."""
+    if proba.shape[1] == n_classes:
+        return proba
+    full = np.zeros((proba.shape[0], n_classes))
+    full[:, np.asarray(seen, dtype=int)] = proba
+    return full
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)

@@ -1,0 +1,117 @@
+"""The search loop: ask the searcher, run the trial in a worker, journal it, learn; repeat.
+
+Trials may run side by side (one thread per concurrent trial, each driving one worker). The
+loop owns the clock: a trial is launched only when the budget left after reserving time for
+the final refit can fit it, and its timeout never reaches past that point.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fitfinder.progress import Progress
+from fitfinder.search.searcher import Proposal, Searcher
+from fitfinder.storage import Journal
+from fitfinder.trials import DONE, Runner, TrialResult, TrialSpec
+
+SAFETY_SECONDS = 0.5  # kept free at the end of the budget for shutting workers and saving
+MIN_TRIAL_SECONDS = 0.3
+
+
+@dataclass
+class Best:
+    """The best finished trial and its validated pipeline (None after a resume)."""
+
+    result: TrialResult
+    pipeline: Any = None
+
+
+class SearchLoop:
+    """Runs trials until the searcher is done or the budget cannot fit another one."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        searcher: Searcher,
+        journal: Journal,
+        run_id: int,
+        progress: Progress,
+        *,
+        deadline: float,
+        refit_seconds: Callable[[TrialResult], float],
+        trial_time_limit: float | None = None,
+        first_number: int = 0,
+        best: Best | None = None,
+    ):
+        self.runner, self.searcher, self.journal = runner, searcher, journal
+        self.run_id, self.progress, self.deadline = run_id, progress, deadline
+        self.refit_seconds = refit_seconds
+        self.trial_time_limit = trial_time_limit or math.inf
+        self.number = first_number
+        self.best = best
+        self._lock = threading.Lock()
+        self._stop = False
+
+    def run(self, n_concurrent: int = 1) -> Best | None:
+        """Search with ``n_concurrent`` trials at a time; returns the best trial found."""
+        threads = [threading.Thread(target=self._drive, daemon=True) for _ in range(n_concurrent)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return self.best
+
+    def _drive(self) -> None:
+        while (launch := self._next_launch()) is not None:
+            proposal, spec = launch
+            result = self.runner.run(spec, spec.timeout)
+            self._record(proposal, result)
+
+    def _next_launch(self) -> tuple[Proposal, TrialSpec] | None:
+        with self._lock:
+            if self._stop or (proposal := self.searcher.suggest()) is None:
+                return None
+            timeout = self._timeout(proposal)
+            if timeout is None:
+                self._stop = True
+                self.searcher.release(proposal)
+                return None
+            spec = TrialSpec(
+                self.number,
+                proposal.family,
+                proposal.config,
+                timeout=timeout,
+                keep_model_below=self.best.result.loss if self.best else None,
+            )
+            self.number += 1
+            return proposal, spec
+
+    def _timeout(self, proposal: Proposal) -> float | None:
+        """Seconds the trial may take, or None when the budget cannot fit it."""
+        available = self.deadline - time.monotonic() - SAFETY_SECONDS
+        if self.best is not None:
+            available -= self.refit_seconds(self.best.result)
+        expected = self.searcher.states[proposal.family].mean_cost()
+        if (
+            math.isfinite(self.deadline)
+            and self.searcher.states[proposal.family].trials
+            and expected > available
+        ):
+            return None
+        timeout = min(available, self.trial_time_limit)
+        return timeout if timeout >= MIN_TRIAL_SECONDS else None
+
+    def _record(self, proposal: Proposal, result: TrialResult) -> None:
+        with self._lock:
+            self.journal.record_trial(self.run_id, result)
+            ok = result.status == DONE
+            self.searcher.observe(proposal, result.loss if ok else None, result.wall_time)
+            if ok and (self.best is None or result.loss < self.best.result.loss):
+                self.best = Best(result, result.model)
+            best = self.best.result if self.best else None
+            self.progress.trial(ok, best and best.score, best and best.family)

@@ -1,0 +1,157 @@
+"""The work done in a worker: cross-validate one config, or refit it on all rows.
+
+Both functions are pure (data and spec in, result out) so they run the same in a worker
+process and in-process under test.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from fitfinder.trials.spec import DONE, FAILED, TrialData, TrialResult, TrialSpec, error_line
+
+_RICH_ARITY = (
+    11  # X_val, y_val, estimator, labels, X_train, y_train, w_val, w_train, config, g_val, g_train
+)
+
+
+def evaluate(data: TrialData, spec: TrialSpec) -> TrialResult:
+    """Cross-validate ``spec`` on ``data.folds``; never raises (errors become a failed result)."""
+    started = time.perf_counter()
+    result = TrialResult(spec.number, spec.family, dict(spec.config), spec.fidelity, FAILED)
+    try:
+        with warnings.catch_warnings(), threadpool_limits(_threads(data, spec)):
+            warnings.simplefilter("ignore")
+            _cross_validate(data, spec, result)
+    except Exception as exc:  # a trial's failure is data, not a crash
+        result.status, result.error, result.oof = FAILED, error_line(exc), None
+    result.wall_time = time.perf_counter() - started
+    return result
+
+
+def refit(data: TrialData, spec: TrialSpec) -> Any:
+    """Fit the config's pipeline on every row (weights honoured) and return it."""
+    family = _family(spec.family)
+    config = spec.resolved_config(family.fidelity)
+    with warnings.catch_warnings(), threadpool_limits(_threads(data, spec)):
+        warnings.simplefilter("ignore")
+        return _fit(data, spec, family, config, np.arange(len(data.X)))
+
+
+def _cross_validate(data: TrialData, spec: TrialSpec, result: TrialResult) -> None:
+    family = _family(spec.family)
+    config = spec.resolved_config(family.fidelity)
+    oof = np.full((len(data.X), data.n_classes) if data.n_classes else len(data.X), np.nan)
+    logged, first_pipe = [], None
+    for train, val in data.folds:
+        tick = time.perf_counter()
+        pipe = _fit(data, spec, family, config, train)
+        result.fit_time += time.perf_counter() - tick
+        first_pipe = pipe if first_pipe is None else first_pipe
+        tick = time.perf_counter()
+        oof[val] = _predict(data, pipe, val)
+        result.predict_time += time.perf_counter() - tick
+        loss, metrics = _fold_loss(data, config, pipe, oof[val], train, val)
+        result.fold_losses.append(loss)
+        logged.append(metrics)
+    loss = float(np.mean(result.fold_losses))
+    if not math.isfinite(loss):
+        result.error = f"loss is not finite ({loss})"
+        return
+    custom = data.metric.kind == "custom"
+    result.loss, result.score = loss, loss if custom else data.metric.score_of_loss(loss)
+    result.metrics, result.oof, result.status = _mean_metrics(logged), oof, DONE
+    if spec.keep_model_below is None or loss < spec.keep_model_below:
+        result.model = first_pipe  # the validated model: a fallback if the final refit is skipped
+
+
+def _threads(data: TrialData, spec: TrialSpec) -> int:
+    return spec.n_threads or data.n_threads
+
+
+def _family(name: str):
+    from fitfinder.estimators import get_family
+
+    return get_family(name)
+
+
+def _fit(data: TrialData, spec: TrialSpec, family, config: dict, rows: np.ndarray):
+    from fitfinder.features import build_pipeline
+
+    pipe = build_pipeline(
+        data.schema,
+        family,
+        config,
+        task=data.task,
+        n_rows=len(rows),
+        n_threads=_threads(data, spec),
+        seed=data.seed,
+    )
+    kwargs = {}
+    if data.sample_weight is not None and family.supports_sample_weight:
+        kwargs["model__sample_weight"] = data.sample_weight[rows]
+    return pipe.fit(data.X.iloc[rows], data.y[rows], **kwargs)
+
+
+def _predict(data: TrialData, pipe, rows: np.ndarray) -> np.ndarray:
+    """Values for regression; probabilities over all k classes (a fold may miss some)."""
+    X = data.X.iloc[rows]
+    if not data.n_classes:
+        return np.asarray(pipe.predict(X), dtype=float)
+    full = np.zeros((len(rows), data.n_classes))
+    full[:, np.asarray(pipe.classes_, dtype=int)] = pipe.predict_proba(X)
+    return full
+
+
+def _fold_loss(data: TrialData, config: dict, pipe, pred, train, val) -> tuple[float, dict]:
+    """The fold's loss and the metrics to log (only the rich custom metric logs any)."""
+    weight = data.sample_weight
+    if data.metric.kind != "custom":
+        score = data.metric.score(data.y[val], pred, sample_weight=_take(weight, val))
+        return float(data.metric.loss(score)), {}
+    args = (
+        data.X.iloc[val],
+        data.y[val],
+        pipe,
+        data.labels,
+        data.X.iloc[train],
+        data.y[train],
+        _take(weight, val),
+        _take(weight, train),
+        config,
+        _take(data.groups, val),
+        _take(data.groups, train),
+    )
+    out = data.metric.func(*args[: _positional_arity(data.metric.func)])
+    value, metrics = out if isinstance(out, tuple) else (out, {})
+    return float(value), dict(metrics or {})
+
+
+def _positional_arity(func) -> int:
+    """How many of the rich metric's arguments ``func`` accepts positionally."""
+    kinds = [p.kind for p in inspect.signature(func).parameters.values()]
+    if inspect.Parameter.VAR_POSITIONAL in kinds:
+        return _RICH_ARITY
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return min(_RICH_ARITY, sum(kind in positional for kind in kinds))
+
+
+def _take(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    return None if values is None else values[rows]
+
+
+def _mean_metrics(per_fold: list[dict]) -> dict:
+    """Average numeric logged metrics over folds; other values keep the last fold's."""
+    merged: dict = {}
+    for key in dict.fromkeys(k for fold in per_fold for k in fold):
+        values = [fold[key] for fold in per_fold if key in fold]
+        numeric = all(isinstance(v, int | float | np.number) for v in values)
+        merged[key] = float(np.mean(values)) if numeric else values[-1]
+    return merged

@@ -1,0 +1,47 @@
+"""The family registry: names, order, lookup and selection."""
+
+from __future__ import annotations
+
+import pytest
+
+from fitfinder.errors import ConfigError
+from fitfinder.estimators import FAMILIES, get_family, select_families
+
+NAMES = ["glm", "lightgbm", "xgboost", "hist_gb", "extra_trees", "rf", "knn", "svm"]
+
+
+def test_every_family_registered_cheap_first():
+    assert list(FAMILIES) == NAMES
+
+
+def test_get_family():
+    assert get_family("rf").name == "rf"
+    with pytest.raises(ConfigError, match=r"unknown estimator 'foo'; choose from: glm, lightgbm"):
+        get_family("foo")
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_default_selection_serves_the_task(task):
+    assert [f.name for f in select_families(None, task, 1000)] == NAMES
+
+
+def test_default_selection_leaves_out_families_past_their_row_limit():
+    names = [f.name for f in select_families(None, "binary", 1_000_000)]
+    assert "knn" not in names and "svm" in names
+
+
+def test_explicit_names_keep_their_order_and_ignore_row_limits():
+    chosen = select_families(["knn", "lightgbm", "knn"], "regression", 1_000_000)
+    assert [f.name for f in chosen] == ["knn", "lightgbm"]
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["glm", "foo"], r"unknown estimator 'foo'; choose from: glm, .*svm$"),
+        ([], r"no estimators given"),
+    ],
+)
+def test_explicit_names_are_validated(names, message):
+    with pytest.raises(ConfigError, match=message):
+        select_families(names, "binary", 100)
