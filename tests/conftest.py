@@ -1,5 +1,6 @@
 """Shared fixtures: real small datasets."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -40,3 +41,22 @@ def concrete():
 @pytest.fixture(scope="session")
 def credit():
     return _split(pd.read_csv(EXAMPLES / "credit_data.csv"), "Status", stratify=True)
+
+
+@pytest.fixture(scope="session")
+def shared_dataset():
+    """Loader of a ``../shared/datasets`` table split by its protocol; skips when absent."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/datasets is absent")
+    manifest = {
+        d["name"]: d for d in json.loads((SHARED / "manifest.json").read_text())["datasets"]
+    }
+
+    def load(name: str):
+        entry = manifest[name]
+        frame = pd.read_parquet(SHARED / entry["file"])
+        frame = frame.drop(columns=[c for c in entry["dropped_columns"] if c in frame.columns])
+        train, test = _split(frame, entry["target"], stratify=entry["task"] != "regression")
+        return train, test, entry
+
+    return load

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -138,7 +139,9 @@ def check_versions(saved: dict[str, str]) -> None:
                 f"model saved with {name} {was} but {now} is installed; "
                 f"install {name}=={was} or refit the model"
             )
-        log.warning("model saved with %s %s, running with %s", name, was, now)
+        warnings.warn(
+            f"model saved with {name} {was}, running with {now}", UserWarning, stacklevel=3
+        )
 
 
 def _major(text: str) -> str:

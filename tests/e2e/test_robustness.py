@@ -1,0 +1,143 @@
+"""A fit survives bad trials, honours its budget, resumes after kill -9, and is reproducible."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fitfinder import AutoML
+from fitfinder.errors import ResumeError
+
+
+def crashing_metric(X_val, y_val, estimator, labels, X_train, y_train):
+    """RMSE, except that k-NN trials segfault, SVM trials hang and GLM trials blow memory."""
+    model = type(estimator.named_steps["model"]).__name__
+    if model.startswith("KNeighbors"):
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if "SVR" in model or "Calibrated" in model or "TransformedTarget" in model:
+        time.sleep(600)
+    if model in ("Ridge", "ElasticNet"):
+        hog = np.ones((600, 2**20))  # ~5 GB
+        return float(hog.sum())
+    pred = estimator.predict(X_val)
+    return float(np.sqrt(np.mean((pred - y_val) ** 2))), {"n_val": len(y_val)}
+
+
+def test_crash_hang_and_memory_blowup_are_recorded_and_the_search_goes_on(concrete):
+    train, _ = concrete
+    automl = AutoML(
+        time_budget=30,
+        metric=crashing_metric,
+        estimators=["knn", "svm", "glm", "lightgbm"],
+        trial_time_limit=3,
+        memory_limit_mb=800,
+        split="holdout",
+        verbose=0,
+    )
+    automl.fit(train, target="compressive_strength")
+    board = automl.leaderboard()
+    by_family = board.groupby("family")["status"].agg(set)
+    assert by_family["knn"] == {"failed"}
+    assert by_family["svm"] == {"timed_out"}
+    assert by_family["glm"] == {"failed"}
+    assert "done" in by_family["lightgbm"]
+    errors = " ".join(board["error"].dropna())
+    assert "signal 11" in errors and "memory above 800" in errors and "timed out" in errors
+    assert automl.best_family == "lightgbm"
+    assert (board.loc[board.status == "done", "logged.n_val"] > 0).all()
+
+
+@pytest.mark.parametrize("budget", [8, 20])
+def test_wall_time_stays_within_budget(credit, budget):
+    train, _ = credit
+    started = time.monotonic()
+    AutoML(time_budget=budget, verbose=0).fit(train, target="Status")
+    assert time.monotonic() - started <= budget + max(2.0, 0.05 * budget) + 1.0  # +1 s: test noise
+
+
+def test_same_seed_and_trial_cap_give_the_same_leaderboard(wine):
+    train, _ = wine
+
+    def board(seed):
+        automl = AutoML(time_budget=None, max_trials=12, seed=seed, verbose=0)
+        automl.fit(train.drop(columns="target"), train["target"])
+        return automl.leaderboard()[["trial", "family", "config", "log_loss"]]
+
+    first, second = board(0), board(0)
+    pd.testing.assert_frame_equal(first, second)
+    assert len(first) == 12
+
+
+def _journal_trials(path):
+    try:
+        with sqlite3.connect(path) as db:
+            return db.execute(
+                "select number, family, config, loss from trials order by number"
+            ).fetchall()
+    except sqlite3.Error:
+        return []
+
+
+def test_kill_9_then_resume_keeps_finished_trials(tmp_path, concrete):
+    train, _ = concrete
+    train.to_csv(tmp_path / "train.csv", index=False)
+    out = tmp_path / "model"
+    command = [
+        sys.executable,
+        "-m",
+        "fitfinder.cli",
+        "fit",
+        str(tmp_path / "train.csv"),
+        "--target",
+        "compressive_strength",
+        "--out",
+        str(out),
+        "--time-budget",
+        "120",
+        "--max-trials",
+        "16",
+        "--quiet",
+    ]
+    process = subprocess.Popen(command, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while len(_journal_trials(out / "journal.db")) < 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    before = _journal_trials(out / "journal.db")
+    assert 5 <= len(before) < 16
+
+    resumed = subprocess.run([*command, "--resume", "--json"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    after = _journal_trials(out / "journal.db")
+    assert after[: len(before)] == before  # finished trials intact
+    assert len(after) == 16
+    configs = [(family, config) for _, family, config, _ in after]
+    assert len(set(configs)) == len(configs)  # nothing re-run
+
+    changed = train.assign(cement=train["cement"] + 1.0)
+    changed.to_csv(tmp_path / "train.csv", index=False)
+    refused = subprocess.run([*command, "--resume"], capture_output=True, text=True)
+    assert refused.returncode == 2
+    assert "cannot resume" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_resume_refuses_changed_settings(tmp_path, wine):
+    train, _ = wine
+    storage = f"sqlite:///{tmp_path / 'j.db'}"
+    AutoML(time_budget=None, max_trials=3, storage=storage, verbose=0).fit(train, target="target")
+    with pytest.raises(ResumeError, match="metric"):
+        AutoML(
+            time_budget=None,
+            max_trials=3,
+            metric="accuracy",
+            storage=storage,
+            resume=True,
+            verbose=0,
+        ).fit(train, target="target")
