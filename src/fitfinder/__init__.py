@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
-__all__ = ["AutoML", "FittedModel", "load", "__version__"]
+__all__ = ["AutoML", "FittedModel", "load", "tune", "__version__"]
 
 if TYPE_CHECKING:
     from fitfinder.automl import AutoML
     from fitfinder.model import FittedModel, load
+    from fitfinder.tuning import tune
 
 
 def __getattr__(name: str):
@@ -22,4 +23,8 @@ def __getattr__(name: str):
         from fitfinder import model
 
         return getattr(model, name)
+    if name == "tune":
+        from fitfinder.tuning import tune
+
+        return tune
     raise AttributeError(f"module 'fitfinder' has no attribute {name!r}")

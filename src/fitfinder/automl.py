@@ -20,19 +20,22 @@ import numpy as np
 import pandas as pd
 
 from fitfinder.data import Schema, TargetInfo, as_frame, make_splits, prepare_target, read_table
+from fitfinder.ensemble import ENSEMBLE_FAMILY, EnsemblePlan, plan_ensemble
+from fitfinder.ensemble.build import MAX_CANDIDATES
 from fitfinder.errors import ConfigError, DataError, FitfinderError, ResumeError
 from fitfinder.estimators import select_families
+from fitfinder.finalize import Finalizer, refit_seconds
 from fitfinder.metrics import get_metric
-from fitfinder.model import JOURNAL_FILE, FittedModel
+from fitfinder.model import JOURNAL_FILE, SAMPLE_ROWS, FittedModel
 from fitfinder.progress import Progress
-from fitfinder.search.searcher import Proposal, Searcher
-from fitfinder.search_loop import SAFETY_SECONDS, Best, SearchLoop
+from fitfinder.search.searcher import Proposal, Searcher, make_searcher
+from fitfinder.search_loop import Best, SearchLoop
 from fitfinder.storage import Journal, TrialRecord
-from fitfinder.trials import Runner, TrialData, TrialResult, TrialSpec
-from fitfinder.trials.evaluate import refit
+from fitfinder.trials import Runner, TrialData, TrialResult
 
 log = logging.getLogger("fitfinder")
 
+ENSEMBLE_PLAN_SECONDS = 2.0  # kept for choosing an ensemble at the end of the search
 RESUME_KEYS = ("task", "metric", "seed", "split", "n_folds", "holdout_fraction", "estimators")
 
 
@@ -59,9 +62,13 @@ class AutoML:
         memory_limit_mb: float | None = None,
         n_jobs: int | None = None,
         n_concurrent_trials: int | None = None,
+        ensemble: bool | str = True,
+        max_members: int = 10,
+        refit: str = "full",
         storage: str | None = None,
         resume: bool = False,
         verbose: int = 1,
+        search: str = "auto",
     ):
         self.time_budget = time_budget
         self.metric = metric
@@ -78,9 +85,13 @@ class AutoML:
         self.memory_limit_mb = memory_limit_mb
         self.n_jobs = n_jobs
         self.n_concurrent_trials = n_concurrent_trials
+        self.ensemble = ensemble
+        self.max_members = max_members
+        self.refit = refit
         self.storage = storage
         self.resume = resume
         self.verbose = verbose
+        self.search = search
 
     # -- fit ---------------------------------------------------------------------------
     def fit(
@@ -110,6 +121,7 @@ class AutoML:
             groups=group,
             seed=self.seed,
         )
+        self._check_split_settings(plan)
         families = select_families(self.estimators, target_info.task, len(features))
         data = TrialData(
             X=features,
@@ -131,11 +143,12 @@ class AutoML:
             plan,
         )
         self._open_journal(data, families)
-        searcher = Searcher(
+        searcher = make_searcher(
             families,
+            self.search,
             seed=self.seed,
             max_trials=self.max_trials,
-            cost="trials" if self.time_budget is None else "seconds",
+            reproducible=self.time_budget is None,
         )
         self._replay(searcher)
         progress = Progress(self.time_budget, metric.name, enabled=self.verbose > 0)
@@ -159,6 +172,23 @@ class AutoML:
             raise ConfigError("give a time_budget or max_trials (or both) so the search can end")
         if self.max_trials is not None and self.max_trials < 1:
             raise ConfigError(f"max_trials must be at least 1, got {self.max_trials}")
+        if self.ensemble not in (True, False, None, "greedy", "stack"):
+            raise ConfigError(
+                f"ensemble must be True, False, 'greedy' or 'stack', got {self.ensemble!r}"
+            )
+        if self.refit not in ("full", "folds"):
+            raise ConfigError(f"refit must be 'full' or 'folds', got {self.refit!r}")
+
+    def _check_split_settings(self, plan) -> None:
+        """Stacking and fold-averaged refits need out-of-fold predictions, i.e. k-fold CV."""
+        for wanted, value in (
+            ("ensemble='stack'", self.ensemble == "stack"),
+            ("refit='folds'", self.refit == "folds"),
+        ):
+            if value and plan.kind != "cv":
+                raise ConfigError(
+                    f"{wanted} needs cross-validation; set split='cv' (this run uses a holdout)"
+                )
 
     def _prepare(self, X, y, target, sample_weight, groups):
         """Read the table, split off the target, drop rows whose target is missing."""
@@ -244,7 +274,7 @@ class AutoML:
             self.run_id_,
             progress,
             deadline=deadline,
-            refit_seconds=self._refit_estimate,
+            refit_seconds=self._refit_reserve,
             trial_time_limit=self.trial_time_limit,
             first_number=max((r.number for r in self._records), default=-1) + 1,
             best=_best_of_records(self._records),
@@ -260,15 +290,6 @@ class AutoML:
             return 1
         return self.n_concurrent_trials or max(1, min(os.cpu_count() or 1, 2))
 
-    def _refit_estimate(self, result: TrialResult) -> float:
-        """Expected seconds to refit ``result``'s config on all rows (a fold fit, scaled up)."""
-        folds = len(self.split_plan_.folds)
-        per_fold = result.fit_time / max(folds, 1)
-        train_share = (
-            np.mean([len(train) for train, _ in self.split_plan_.folds]) / self.split_plan_.n_rows
-        )
-        return 1.5 * per_fold / max(train_share, 1e-6) + 0.2
-
     def _nothing_finished(self) -> str:
         records = self.journal_.trials(self.run_id_)
         if not records:
@@ -283,52 +304,97 @@ class AutoML:
     def _final_model(
         self, runner: Runner, data: TrialData, best: Best, deadline: float, progress
     ) -> FittedModel:
-        result, needed = best.result, self._refit_estimate(best.result)
-        remaining = deadline - time.monotonic() - SAFETY_SECONDS
-        if best.pipeline is None:  # resumed run: no validated model in memory, refit regardless
-            remaining = max(remaining, 3 * needed + 5)
-        pipeline, refit_note = None, "refit on all training rows"
-        if remaining >= needed:
-            spec = TrialSpec(
-                result.number,
-                result.family,
-                result.config,
-                result.fidelity,
-                timeout=remaining,
-                n_threads=self.n_jobs or os.cpu_count(),
-            )
-            status, value = runner.call(refit, spec, remaining)
-            pipeline = value if status == "ok" else None
-            refit_note = refit_note if status == "ok" else f"refit failed ({value})"
-        else:
-            refit_note = (
-                f"refit skipped: needs about {needed:.1f} s, {max(remaining, 0):.1f} s left"
-            )
-        if pipeline is None:
-            if best.pipeline is None:
+        finalizer = self._finalizer(runner, data, deadline)
+        records = {r.number: r for r in self.journal_.trials(self.run_id_)}
+        enough_time = finalizer.remaining() > ENSEMBLE_PLAN_SECONDS
+        plan = self._plan_ensemble(list(records.values()), data) if enough_time else None
+        estimator, note, ensemble = None, "", None
+        if plan is not None and plan.use:
+            estimator, note = finalizer.ensemble(plan, records)
+            ensemble = plan if estimator is not None else None
+            if estimator is None:
+                progress.say(f"[yellow]{note}[/yellow]")
+        if estimator is None:
+            estimator, note = finalizer.single(best)
+            if estimator is None:
                 raise FitfinderError(
-                    f"no usable model: {refit_note}; run fit again with a larger time_budget"
+                    f"no usable model: {note}; run fit again with a larger time_budget"
                 )
-            pipeline = best.pipeline
-            refit_note += "; using the model fitted during validation"
-            progress.say(f"[yellow]{refit_note}[/yellow]")
+            if "skipped" in note or "failed" in note:
+                progress.say(f"[yellow]{note}[/yellow]")
         return FittedModel(
-            pipeline=pipeline,
+            pipeline=estimator,
             schema=data.schema,
             task=data.task,
             metric=data.metric.name,
             labels=data.labels,
-            info={
-                "best_family": result.family,
-                "best_config": result.config,
-                "best_trial": result.number,
-                "validation_score": result.score,
-                "validation": self.split_plan_.describe(),
-                "refit": refit_note,
-                "run_id": self.run_id_,
-                "data_fingerprint": self.journal_.get_run(self.run_id_).fingerprint,
-            },
+            info=self._model_info(best.result, note, ensemble),
+            sample=data.X.iloc[data.folds[0][1][:SAMPLE_ROWS]],  # for the ONNX parity check
         )
+
+    def _finalizer(self, runner: Runner, data: TrialData, deadline: float) -> Finalizer:
+        return Finalizer(
+            runner,
+            data,
+            self.split_plan_,
+            deadline=deadline,
+            refit_mode=self.refit,
+            n_threads=self.n_jobs or os.cpu_count() or 1,
+        )
+
+    def _refit_reserve(self, result: TrialResult) -> float:
+        """Seconds the search leaves for the final refit(s) of the current best."""
+        one = refit_seconds(result.fit_time, self.split_plan_, self.refit)
+        if self._ensemble_method() is None:
+            return one
+        return 3 * one + ENSEMBLE_PLAN_SECONDS
+
+    def _ensemble_method(self) -> str | None:
+        if self.ensemble in (False, None) or self.metric_.kind == "custom":
+            return None
+        return "greedy" if self.ensemble is True else self.ensemble
+
+    def _plan_ensemble(self, records: list[TrialRecord], data: TrialData) -> EnsemblePlan | None:
+        """Choose an ensemble from the journaled validation predictions; journal it as a row."""
+        method = self._ensemble_method()
+        if method is None:
+            return None
+        done = sorted(
+            (r for r in records if r.status == "done" and r.family != ENSEMBLE_FAMILY),
+            key=lambda r: r.loss,
+        )
+        numbers = [r.number for r in done[:MAX_CANDIDATES]]
+        plan = plan_ensemble(
+            records,
+            self.journal_.predictions(self.run_id_, numbers),
+            data.y,
+            data.metric,
+            method=method,
+            max_members=self.max_members,
+            sample_weight=data.sample_weight,
+            seed=self.seed,
+        )
+        if plan is not None:
+            number = max(records_numbers(records)) + 1
+            self.journal_.record_trial(self.run_id_, _ensemble_result(number, plan, data.metric))
+        return plan
+
+    def _model_info(self, result: TrialResult, note: str, ensemble: EnsemblePlan | None) -> dict:
+        info = {
+            "best_family": result.family,
+            "best_config": result.config,
+            "best_trial": result.number,
+            "validation_score": result.score,
+            "validation": self.split_plan_.describe(),
+            "refit": note,
+            "run_id": self.run_id_,
+            "data_fingerprint": self.journal_.get_run(self.run_id_).fingerprint,
+        }
+        if ensemble is not None:
+            info["ensemble"] = ensemble.config()
+            info["validation_score"] = self.metric_.score_of_loss(ensemble.loss)
+            info["best_family"], info["best_config"] = ENSEMBLE_FAMILY, ensemble.config()
+        return info
 
     def _report_data(self, progress: Progress, schema: Schema, info: TargetInfo, plan) -> None:
         notes = list(schema.notes)
@@ -380,6 +446,10 @@ class AutoML:
                 "score() needs a built-in or simple metric; call your metric directly"
             )
         return self.metric_.score(truth, pred, sample_weight)
+
+    def export_onnx(self, path: str | os.PathLike, X=None) -> dict:
+        """Write the model as one ONNX graph after a parity check; see ``fitfinder.export``."""
+        return self._model().export_onnx(path, X)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model directory (model.json, pipeline, journal)."""
@@ -441,7 +511,11 @@ def _check_resumable(previous, settings: dict, fingerprint: str) -> None:
 
 
 def _best_of_records(records: list[TrialRecord]) -> Best | None:
-    done = [r for r in records if r.status == "done" and r.loss is not None]
+    done = [
+        r
+        for r in records
+        if r.status == "done" and r.loss is not None and r.family != ENSEMBLE_FAMILY
+    ]
     if not done:
         return None
     record = min(done, key=lambda r: r.loss)
@@ -456,6 +530,23 @@ def _best_of_records(records: list[TrialRecord]) -> Best | None:
         fit_time=record.fit_time,
     )
     return Best(result, None)
+
+
+def records_numbers(records: list[TrialRecord]) -> list[int]:
+    return [r.number for r in records] or [-1]
+
+
+def _ensemble_result(number: int, plan: EnsemblePlan, metric) -> TrialResult:
+    return TrialResult(
+        number=number,
+        family=ENSEMBLE_FAMILY,
+        config=plan.config(),
+        fidelity=None,
+        status="done",
+        loss=plan.loss,
+        score=metric.score_of_loss(plan.loss),
+        metrics={"single_loss": plan.single_loss, "win_share": plan.win_share},
+    )
 
 
 def _sqlite_path(url: str) -> str | None:

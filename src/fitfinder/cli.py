@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fitfinder.errors import FitfinderError
+from fitfinder.search.strategies import STRATEGIES
 
 EXIT_USAGE = 2
 
@@ -54,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     info = _command(commands, "info", "what a saved model is", _info)
     info.add_argument("model", help="model directory")
     _command(commands, "families", "the algorithm set and each family's search space", _families)
+    _export_parser(commands)
+    _serve_parser(commands)
     return parser
 
 
@@ -82,6 +85,12 @@ def _fit_parser(commands) -> None:
     )
     fit.add_argument("--max-trials", type=int, help="stop after this many trials")
     fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument(
+        "--search",
+        choices=STRATEGIES,
+        default="auto",
+        help="search strategy within each family (default auto)",
+    )
     fit.add_argument("--split", choices=["auto", "cv", "holdout"], default="auto")
     fit.add_argument("--n-folds", type=int, default=5)
     fit.add_argument("--holdout-fraction", type=float, default=0.2)
@@ -91,6 +100,22 @@ def _fit_parser(commands) -> None:
     fit.add_argument("--trial-time-limit", type=float, help="seconds one trial may take")
     fit.add_argument("--memory-limit-mb", type=float, help="memory one trial's worker may use")
     fit.add_argument("--n-jobs", type=int, help="threads per trial (default: all cores)")
+    fit.add_argument(
+        "--n-concurrent-trials", type=int, help="trials run side by side (default: one per core)"
+    )
+    fit.add_argument(
+        "--ensemble",
+        choices=["greedy", "stack", "none"],
+        default="greedy",
+        help="combine the best trials (default greedy)",
+    )
+    fit.add_argument("--max-members", type=int, default=10, help="largest ensemble (default 10)")
+    fit.add_argument(
+        "--refit",
+        choices=["full", "folds"],
+        default="full",
+        help="final model: refit on all rows, or average fold models (CV)",
+    )
     fit.add_argument("--storage", help="journal database URL (default: <out>/journal.db)")
     fit.add_argument("--resume", action="store_true", help="continue the journaled run in --out")
     fit.add_argument("--sample-weight", help="column holding row weights")
@@ -125,9 +150,14 @@ def _fit(args) -> int:
         trial_time_limit=args.trial_time_limit,
         memory_limit_mb=args.memory_limit_mb,
         n_jobs=args.n_jobs,
+        n_concurrent_trials=args.n_concurrent_trials,
+        ensemble=False if args.ensemble == "none" else args.ensemble,
+        max_members=args.max_members,
+        refit=args.refit,
         storage=args.storage or f"sqlite:///{(out / JOURNAL_FILE).resolve()}",
         resume=args.resume,
         verbose=0 if (args.quiet or args.json) else 1,
+        search=args.search,
     )
     automl.fit(table, target=args.target, sample_weight=weight, groups=groups)
     automl.save(out)
@@ -216,8 +246,34 @@ def _info(args) -> int:
 
     model = load(args.model)
     description = {"task": model.task, "metric": model.metric, "labels": model.labels, **model.info}
+    description["size_on_disk_mb"] = round(_folder_mb(Path(args.model)), 3)
+    if model.sample is not None and len(model.sample):
+        description["predict_ms_per_row"] = _latency(model)
     _emit(args, description, "\n".join(f"{k}: {v}" for k, v in description.items()))
     return 0
+
+
+def _folder_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
+
+
+def _latency(model) -> dict:
+    """Median milliseconds per row of ``predict``: one row at a time, and the sample as a batch."""
+    import statistics
+    import time
+
+    def timed(rows) -> float:
+        runs = []
+        for _ in range(15):
+            start = time.perf_counter()
+            model.predict(rows)
+            runs.append((time.perf_counter() - start) * 1000 / len(rows))
+        return round(statistics.median(runs), 4)
+
+    return {
+        "single_row": timed(model.sample.head(1)),
+        f"batch_of_{len(model.sample)}": timed(model.sample),
+    }
 
 
 def _families(args) -> int:
@@ -239,6 +295,68 @@ def _families(args) -> int:
         lines.append(f"{name}: {item['description']} (tasks: {', '.join(item['tasks'])})")
         lines.extend(f"    {key}: {text}" for key, text in item["space"].items())
     _emit(args, listing, "\n".join(lines))
+    return 0
+
+
+def _export_parser(commands) -> None:
+    export = _command(commands, "export", "export a saved model as one ONNX graph", _export)
+    export.add_argument("model", help="model directory written by fit --out")
+    export.add_argument("--format", choices=["onnx"], default="onnx")
+    export.add_argument("-o", "--output", help="graph file (default: <model>/model.onnx)")
+    export.add_argument(
+        "--data", help="CSV or Parquet rows for the parity check (default: the saved sample)"
+    )
+
+
+def _export(args) -> int:
+    from fitfinder.data import read_table
+    from fitfinder.export import ONNX_FILE, require_onnx
+    from fitfinder.model import load
+
+    require_onnx()
+    from fitfinder.export.onnx import describe_parity, export_onnx
+
+    model = load(args.model)
+    rows = read_table(args.data) if args.data else None
+    output = args.output or str(Path(args.model) / ONNX_FILE)
+    report = export_onnx(model, output, rows, verbose=False)
+    _emit(args, report, f"{describe_parity(report)}\nwrote {output}")
+    return 0
+
+
+def _serve_parser(commands) -> None:
+    serve = _command(commands, "serve", "serve a saved model over HTTP", _serve)
+    serve.add_argument("model", help="model directory written by fit --out")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="server processes")
+    serve.add_argument(
+        "--backend",
+        choices=["auto", "onnx", "native"],
+        default="auto",
+        help="auto: the ONNX graph when model.onnx is in the directory, else the native model",
+    )
+    serve.add_argument(
+        "--max-body-mb", type=float, default=10.0, help="largest request body accepted (MB)"
+    )
+
+
+def _serve(args) -> int:
+    from fitfinder.serve import require_serve
+
+    require_serve()
+    from fitfinder.serve import serve
+
+    if not args.quiet:
+        print(f"serving {args.model} on http://{args.host}:{args.port} (docs at /docs)")
+    serve(
+        args.model,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        backend=args.backend,
+        max_body_bytes=int(args.max_body_mb * 1024 * 1024),
+    )
     return 0
 
 

@@ -1,7 +1,8 @@
 """FittedModel: the found model with its schema; predict, save and load.
 
 A model directory holds ``model.json`` (schema, task, metric, labels, best config, library
-versions, data fingerprint), ``pipeline.joblib`` (the fitted scikit-learn pipeline) and, when
+versions, data fingerprint), ``pipeline.joblib`` (the fitted scikit-learn pipeline),
+``sample.parquet`` (up to 200 conformed validation rows, for the ONNX parity check) and, when
 the model came from a search, ``journal.db`` (every trial, for the leaderboard).
 """
 
@@ -29,6 +30,8 @@ log = logging.getLogger("fitfinder")
 MODEL_FILE = "model.json"
 PIPELINE_FILE = "pipeline.joblib"
 JOURNAL_FILE = "journal.db"
+SAMPLE_FILE = "sample.parquet"
+SAMPLE_ROWS = 200
 FORMAT_VERSION = 1
 TRACKED_LIBRARIES = ("fitfinder", "scikit-learn", "lightgbm", "xgboost", "numpy", "pandas")
 
@@ -54,6 +57,8 @@ class FittedModel:
     metric: str
     labels: list | None = None
     info: dict = field(default_factory=dict)  # best trial, refit, fingerprint, versions...
+    # conformed validation rows for the ONNX parity check
+    sample: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def classes_(self) -> np.ndarray | None:
@@ -76,6 +81,12 @@ class FittedModel:
         frame = as_frame(X, columns=list(self.schema.roles) if isinstance(X, np.ndarray) else None)
         return self.schema.conform(frame)
 
+    def export_onnx(self, path: str | os.PathLike, X=None) -> dict:
+        """Write one ONNX graph of the whole model after a parity check (``fitfinder.export``)."""
+        from fitfinder.export import export_onnx
+
+        return export_onnx(self, path, X)
+
     # -- persistence --------------------------------------------------------------
     def save(self, path: str | os.PathLike, journal: str | os.PathLike | None = None) -> Path:
         """Write the model directory; copy the search journal beside it when given."""
@@ -92,6 +103,8 @@ class FittedModel:
             **self.info,
         }
         (out / MODEL_FILE).write_text(json.dumps(description, indent=2, default=_jsonable))
+        if self.sample is not None:
+            self.sample.head(SAMPLE_ROWS).to_parquet(out / SAMPLE_FILE)
         if journal is not None and Path(journal).resolve() != (out / JOURNAL_FILE).resolve():
             shutil.copyfile(journal, out / JOURNAL_FILE)
         return out
@@ -100,20 +113,11 @@ class FittedModel:
 def load(path: str | os.PathLike) -> FittedModel:
     """Load a model directory written by ``save``; refuses major version mismatches."""
     folder = Path(path)
-    description_file = folder / MODEL_FILE
-    if not description_file.is_file():
-        raise ModelError(
-            f"no {MODEL_FILE} in {folder}; give the directory that fitfinder fit --out wrote"
-        )
-    try:
-        description = json.loads(description_file.read_text())
-    except json.JSONDecodeError as exc:
-        raise ModelError(
-            f"{description_file} is not valid JSON ({exc.msg}); re-save the model"
-        ) from exc
+    description = read_description(folder)
     check_versions(description.get("versions", {}))
     pipeline = joblib.load(folder / PIPELINE_FILE)
     info = {k: v for k, v in description.items() if k not in _CORE_KEYS}
+    sample_file = folder / SAMPLE_FILE
     return FittedModel(
         pipeline=pipeline,
         schema=Schema.from_dict(description["schema"]),
@@ -121,7 +125,23 @@ def load(path: str | os.PathLike) -> FittedModel:
         metric=description["metric"],
         labels=description.get("labels"),
         info=info,
+        sample=pd.read_parquet(sample_file) if sample_file.is_file() else None,
     )
+
+
+def read_description(path: str | os.PathLike) -> dict:
+    """The parsed model.json of a model directory."""
+    description_file = Path(path) / MODEL_FILE
+    if not description_file.is_file():
+        raise ModelError(
+            f"no {MODEL_FILE} in {path}; give the directory that fitfinder fit --out wrote"
+        )
+    try:
+        return json.loads(description_file.read_text())
+    except json.JSONDecodeError as exc:
+        raise ModelError(
+            f"{description_file} is not valid JSON ({exc.msg}); re-save the model"
+        ) from exc
 
 
 _CORE_KEYS = {"format_version", "task", "metric", "labels", "schema", "versions"}

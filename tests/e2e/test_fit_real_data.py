@@ -19,8 +19,9 @@ def test_binary_breast_cancer_with_string_labels(breast_cancer, tmp_path):
     assert automl.score(test.drop(columns="target"), test["target"]) == pytest.approx(auc)
     board = automl.leaderboard()
     assert {"rank", "family", "roc_auc", "fit_time", "status", "config"} <= set(board.columns)
-    assert board.iloc[0]["family"] == automl.best_family
-    assert board["family"].nunique() >= 4
+    singles = board[board.family != "ensemble"]
+    assert automl.best_family in ("ensemble", singles.iloc[0]["family"])
+    assert singles["family"].nunique() >= 4
     automl.save(tmp_path / "model")
     again = load(tmp_path / "model")
     np.testing.assert_allclose(again.predict_proba(test), proba)
@@ -55,4 +56,4 @@ def test_credit_with_categoricals_and_missing(credit):
     positive = list(automl.classes_).index("bad")
     auc = roc_auc_score(test["Status"] == "bad", automl.predict_proba(test)[:, positive])
     assert auc > 0.78
-    assert set(automl.leaderboard()["family"]) == {"lightgbm", "glm"}
+    assert set(automl.leaderboard()["family"]) <= {"lightgbm", "glm", "ensemble"}

@@ -27,9 +27,10 @@ PREPROCESSING = {
     "hist_gb": "native",
     "lightgbm": "native",
     "xgboost": "native",
+    "nn": "native",
 }
 FIDELITY = {"rf": "n_estimators", "extra_trees": "n_estimators", "hist_gb": "max_iter"}
-FIDELITY |= {"lightgbm": "n_estimators", "xgboost": "n_estimators"}
+FIDELITY |= {"lightgbm": "n_estimators", "xgboost": "n_estimators", "nn": "max_epochs"}
 LOADERS = {"binary": load_breast_cancer, "multiclass": load_wine, "regression": load_diabetes}
 
 

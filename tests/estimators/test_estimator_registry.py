@@ -7,7 +7,7 @@ import pytest
 from fitfinder.errors import ConfigError
 from fitfinder.estimators import FAMILIES, get_family, select_families
 
-NAMES = ["glm", "lightgbm", "xgboost", "hist_gb", "extra_trees", "rf", "knn", "svm"]
+NAMES = ["glm", "lightgbm", "xgboost", "hist_gb", "extra_trees", "rf", "knn", "svm", "nn"]
 
 
 def test_every_family_registered_cheap_first():
@@ -38,7 +38,7 @@ def test_explicit_names_keep_their_order_and_ignore_row_limits():
 @pytest.mark.parametrize(
     ("names", "message"),
     [
-        (["glm", "foo"], r"unknown estimator 'foo'; choose from: glm, .*svm$"),
+        (["glm", "foo"], r"unknown estimator 'foo'; choose from: glm, .*nn$"),
         ([], r"no estimators given"),
     ],
 )

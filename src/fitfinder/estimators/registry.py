@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from fitfinder.errors import ConfigError
-from fitfinder.estimators import extra_trees, glm, hist_gb, knn, lgbm, rf, svm, xgb
+import logging
+
+from fitfinder.errors import ConfigError, MissingExtraError
+from fitfinder.estimators import extra_trees, glm, hist_gb, knn, lgbm, neural, rf, svm, xgb
 from fitfinder.estimators.base import Family
+
+log = logging.getLogger("fitfinder")
 
 # Adding a family: one module declaring FAMILY, and one line here.
 FAMILIES: dict[str, Family] = {
@@ -18,8 +22,11 @@ FAMILIES: dict[str, Family] = {
         rf.FAMILY,
         knn.FAMILY,
         svm.FAMILY,
+        neural.FAMILY,
     )
 }
+#: Families that need an optional extra: name -> module with ``EXTRA`` and ``available()``.
+OPTIONAL = {neural.FAMILY.name: neural}
 
 
 def get_family(name: str) -> Family:
@@ -35,20 +42,24 @@ def get_family(name: str) -> Family:
 def select_families(names: list[str] | None, task: str, n_rows: int) -> list[Family]:
     """The families to search for ``task``.
 
-    ``None`` means every family that serves the task and accepts ``n_rows`` rows; explicit
-    ``names`` are all validated and kept in the order given (duplicates dropped), whatever
-    their ``max_rows``.
+    ``None`` means every family that serves the task and accepts ``n_rows`` rows, less those
+    whose optional extra is not installed (one info line each); explicit ``names`` are all
+    validated (MissingExtraError for a family without its extra) and kept in the order given
+    (duplicates dropped), whatever their ``max_rows``.
     """
     if names is None:
         return [
             family
             for family in FAMILIES.values()
-            if family.serves(task) and (family.max_rows is None or n_rows <= family.max_rows)
+            if family.serves(task)
+            and (family.max_rows is None or n_rows <= family.max_rows)
+            and _installed(family.name, explicit=False)
         ]
     if not names:
         raise ConfigError(f"no estimators given; choose from: {', '.join(FAMILIES)}")
     families = [get_family(name) for name in dict.fromkeys(names)]
     for family in families:
+        _installed(family.name, explicit=True)
         if not family.serves(task):
             raise ConfigError(
                 f"estimator '{family.name}' does not serve the {task} task; "
@@ -59,3 +70,20 @@ def select_families(names: list[str] | None, task: str, n_rows: int) -> list[Fam
 
 def _serving(task: str) -> list[str]:
     return [name for name, family in FAMILIES.items() if family.serves(task)]
+
+
+def missing_extra(name: str) -> str | None:
+    """The extra family ``name`` needs and lacks, or None when it can run."""
+    module = OPTIONAL.get(name)
+    return module.EXTRA if module is not None and not module.available() else None
+
+
+def _installed(name: str, explicit: bool) -> bool:
+    """Whether ``name`` can run; without its extra: raise if asked for, else log and skip."""
+    extra = missing_extra(name)
+    if extra is None:
+        return True
+    if explicit:
+        raise MissingExtraError(f"the {name} family", extra)
+    log.info("the %s family is left out: it needs the [%s] extra", name, extra)
+    return False

@@ -8,8 +8,9 @@ data. Order of work:
    the default model whenever the budget allows;
 3. then the family with the smallest *estimated cost for improvement* (the time it would take
    to catch up with the best family at its recent rate of improvement, at least one trial's
-   cost) gets the next trial: a local move around its best config, or now and then a random
-   config from its whole space.
+   cost) gets the next trial, proposed by the family's within-family strategy (``search=``,
+   see :mod:`fitfinder.search.strategies`; by default a local move around its best config, or
+   now and then a random config from its whole space).
 
 With ``cost="trials"`` every trial costs 1, so a run capped by ``max_trials`` is reproducible.
 """
@@ -21,11 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fitfinder.errors import ConfigError
 from fitfinder.estimators.base import Family
-from fitfinder.search.local import LocalSearch
-from fitfinder.search.space import Config, sample
+from fitfinder.search.space import Config
+from fitfinder.search.strategies import Proposer, check_strategy, make_proposer
 
-RANDOM_SHARE = 0.15
 MAX_RESAMPLES = 20
 
 
@@ -35,7 +36,7 @@ class Proposal:
 
     family: str
     config: Config
-    origin: str  # low_cost | defaults | local | random | journal
+    origin: str  # low_cost | start | defaults | search | journal
 
 
 @dataclass
@@ -43,7 +44,7 @@ class FamilyState:
     """What the searcher knows about one family."""
 
     family: Family
-    local: LocalSearch
+    proposer: Proposer
     best_loss: float = np.inf
     best_config: Config | None = None
     trials: int = 0
@@ -69,7 +70,11 @@ class FamilyState:
 
 
 class Searcher:
-    """Family selection by estimated cost for improvement, local search within each family."""
+    """Family selection by estimated cost for improvement, a pluggable strategy within each.
+
+    ``strategy`` is one of :data:`fitfinder.search.strategies.STRATEGIES`; ``starting_points``
+    maps family names to configs tried right after the cheap starts.
+    """
 
     def __init__(
         self,
@@ -79,19 +84,23 @@ class Searcher:
         max_trials: int | None = None,
         cost: str = "seconds",
         max_failures: int = 3,
+        strategy: str = "auto",
+        starting_points: dict[str, list[Config]] | None = None,
     ):
+        check_strategy(strategy)
         self.rng = np.random.default_rng(seed)
         self.max_trials = max_trials
         self.count_trials = cost == "trials"
         self.max_failures = max_failures
         self.states = {
-            f.name: FamilyState(f, LocalSearch(f.space, f.low_cost, self.rng)) for f in families
+            f.name: FamilyState(f, make_proposer(strategy, f.space, f.low_cost, self.rng))
+            for f in families
         }
         self.n_observed = 0
         self.in_flight = 0  # suggested, not yet observed (trials may run side by side)
         self._pending: list[Proposal] = [
             Proposal(f.name, dict(f.low_cost), "low_cost") for f in families
-        ]
+        ] + _starting_proposals(starting_points or {}, self.states)
         self._defaults_queued = False
         self._tried: set[str] = set()
 
@@ -140,7 +149,7 @@ class Searcher:
         state.costs.append(cost)
         if loss is None or not np.isfinite(loss):
             state.failures += 1
-            state.local.observe(proposal.config, None)
+            state.proposer.observe(proposal.config, None)
             return
         state.failures = 0
         if loss < state.best_loss:
@@ -153,7 +162,7 @@ class Searcher:
                 proposal.config,
                 state.spent,
             )
-        state.local.observe(proposal.config, loss)
+        state.proposer.observe(proposal.config, loss)
 
     def release(self, proposal: Proposal) -> None:
         """Forget a suggested proposal that was never run (e.g. the budget ran out)."""
@@ -204,19 +213,55 @@ class Searcher:
         return max(catch_up, cost)
 
     def _fresh(self, state: FamilyState) -> Proposal | None:
-        """A local move (or sometimes a random config) not tried before, if one can be found."""
+        """The strategy's next config not tried before, if one can be found."""
         for _ in range(MAX_RESAMPLES):
-            if state.best_config is not None and self.rng.random() >= RANDOM_SHARE:
-                proposal = Proposal(state.family.name, state.local.propose(), "local")
-            else:
-                proposal = Proposal(
-                    state.family.name, sample(state.family.space, self.rng), "random"
-                )
+            config = state.proposer.propose()
+            if config is None:
+                return None
+            proposal = Proposal(state.family.name, config, "search")
             if self._key(proposal) not in self._tried:
                 return proposal
-            state.local.observe(proposal.config, None)
+            state.proposer.observe(proposal.config, None)
         return None
 
     @staticmethod
     def _key(proposal: Proposal) -> str:
         return proposal.family + json.dumps(proposal.config, sort_keys=True, default=str)
+
+
+def _starting_proposals(
+    starting_points: dict[str, list[Config]], states: dict[str, FamilyState]
+) -> list[Proposal]:
+    """The user's warm-start configs, each completed with its family's cheap config."""
+    unknown = sorted(set(starting_points) - set(states))
+    if unknown:
+        raise ConfigError(
+            f"starting_points names families not in this search: {', '.join(unknown)}; "
+            f"use one of {', '.join(states)}"
+        )
+    return [
+        Proposal(name, {**states[name].family.low_cost, **config}, "start")
+        for name, configs in starting_points.items()
+        for config in configs
+    ]
+
+
+def make_searcher(
+    families: list[Family],
+    search: str = "auto",
+    *,
+    seed: int = 0,
+    max_trials: int | None = None,
+    reproducible: bool = False,
+    starting_points: dict[str, list[Config]] | None = None,
+) -> Searcher:
+    """The searcher for a fit: strategy ``search`` within families, costs counted in trials
+    when ``reproducible`` (a trial-capped run without a time budget), else in seconds."""
+    return Searcher(
+        families,
+        seed=seed,
+        max_trials=max_trials,
+        cost="trials" if reproducible else "seconds",
+        strategy=search,
+        starting_points=starting_points,
+    )

@@ -62,6 +62,20 @@ class Int(Float):
 
 
 @dataclass(frozen=True)
+class Quantized(Float):
+    """A real-valued hyperparameter in ``[low, high]`` rounded to multiples of ``q``."""
+
+    q: float = 1.0
+
+    def from_unit(self, u: float) -> float:
+        value = round(round(super().from_unit(u) / self.q) * self.q, 12)
+        return float(min(max(value, self.low), self.high))
+
+    def describe(self) -> str:
+        return super().describe() + f" step {self.q:g}"
+
+
+@dataclass(frozen=True)
 class Categorical:
     """A choice among ``choices`` (any JSON-serialisable values)."""
 
@@ -79,7 +93,7 @@ class Categorical:
         return "choice " + ", ".join(map(str, self.choices))
 
 
-Dimension = Float | Int | Categorical
+Dimension = Float | Int | Quantized | Categorical
 Space = dict[str, Dimension]
 
 

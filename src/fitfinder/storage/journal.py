@@ -191,6 +191,16 @@ class Journal:
         with self._session() as session:
             return [_trial_record(row, data) for row, data in session.execute(query)]
 
+    def predictions(self, run_id: int, numbers: list[int]) -> dict[int, np.ndarray]:
+        """Validation predictions of the given trials (those that have them), by trial number."""
+        query = (
+            select(_Trial.number, _Prediction.data)
+            .join(_Prediction, _Prediction.trial_id == _Trial.id)
+            .where(_Trial.run_id == run_id, _Trial.number.in_(numbers))
+        )
+        with self._session() as session:
+            return {number: _unpack(data) for number, data in session.execute(query)}
+
     def next_number(self, run_id: int) -> int:
         """The number the run's next trial should take (one past the highest recorded)."""
         with self._session() as session:

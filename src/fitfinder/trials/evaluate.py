@@ -20,6 +20,10 @@ from fitfinder.trials.spec import DONE, FAILED, TrialData, TrialResult, TrialSpe
 _RICH_ARITY = (
     11  # X_val, y_val, estimator, labels, X_train, y_train, w_val, w_train, config, g_val, g_train
 )
+#: Share of a trial's timeout its fits may use (the rest predicts and reports). An estimator
+#: with a ``time_limit`` parameter (the nn family) gets an equal part of what is left for the
+#: folds still to fit, measured once its pipeline is built (building may import libraries).
+_FIT_SHARE = 0.85
 
 
 def evaluate(data: TrialData, spec: TrialSpec) -> TrialResult:
@@ -42,7 +46,21 @@ def refit(data: TrialData, spec: TrialSpec) -> Any:
     config = spec.resolved_config(family.fidelity)
     with warnings.catch_warnings(), threadpool_limits(_threads(data, spec)):
         warnings.simplefilter("ignore")
+        # no time limit: a refit cut short would be worse than the validated model the caller
+        # falls back to when the refit is killed at its timeout
         return _fit(data, spec, family, config, np.arange(len(data.X)))
+
+
+def refit_folds(data: TrialData, spec: TrialSpec) -> Any:
+    """Fit the config on each fold's training rows; their average is the model (``refit="folds"``)."""
+    from fitfinder.ensemble.model import WeightedEnsemble
+
+    family = _family(spec.family)
+    config = spec.resolved_config(family.fidelity)
+    with warnings.catch_warnings(), threadpool_limits(_threads(data, spec)):
+        warnings.simplefilter("ignore")
+        members = [_fit(data, spec, family, config, train) for train, _ in data.folds]
+    return WeightedEnsemble(members, [1.0 / len(members)] * len(members), data.n_classes)
 
 
 def _cross_validate(data: TrialData, spec: TrialSpec, result: TrialResult) -> None:
@@ -50,9 +68,10 @@ def _cross_validate(data: TrialData, spec: TrialSpec, result: TrialResult) -> No
     config = spec.resolved_config(family.fidelity)
     oof = np.full((len(data.X), data.n_classes) if data.n_classes else len(data.X), np.nan)
     logged, first_pipe = [], None
-    for train, val in data.folds:
+    deadline = time.perf_counter() + spec.timeout * _FIT_SHARE
+    for i, (train, val) in enumerate(data.folds):
         tick = time.perf_counter()
-        pipe = _fit(data, spec, family, config, train)
+        pipe = _fit(data, spec, family, config, train, deadline, len(data.folds) - i)
         result.fit_time += time.perf_counter() - tick
         first_pipe = pipe if first_pipe is None else first_pipe
         tick = time.perf_counter()
@@ -82,7 +101,17 @@ def _family(name: str):
     return get_family(name)
 
 
-def _fit(data: TrialData, spec: TrialSpec, family, config: dict, rows: np.ndarray):
+def _fit(
+    data: TrialData,
+    spec: TrialSpec,
+    family,
+    config: dict,
+    rows: np.ndarray,
+    deadline: float = math.inf,
+    fits_left: int = 1,
+):
+    """The config's pipeline fitted on ``rows``; a model with a ``time_limit`` parameter gets
+    a ``fits_left``-th of the time until ``deadline`` (a ``time.perf_counter()`` value)."""
     from fitfinder.features import build_pipeline
 
     pipe = build_pipeline(
@@ -94,6 +123,8 @@ def _fit(data: TrialData, spec: TrialSpec, family, config: dict, rows: np.ndarra
         n_threads=_threads(data, spec),
         seed=data.seed,
     )
+    if "time_limit" in pipe[-1].get_params(deep=False):
+        pipe[-1].set_params(time_limit=max(deadline - time.perf_counter(), 0.0) / fits_left)
     kwargs = {}
     if data.sample_weight is not None and family.supports_sample_weight:
         kwargs["model__sample_weight"] = data.sample_weight[rows]

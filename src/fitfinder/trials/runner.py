@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -146,6 +147,32 @@ class _Worker:
         self.conn.close()
 
 
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_script_hidden():
+    """Start a worker without re-running the user's script in it.
+
+    A spawned process normally re-imports the parent's ``__main__`` file, which re-runs a script
+    that lacks an ``if __name__ == "__main__":`` guard. Workers need nothing from it (their code
+    lives in fitfinder; user callables travel by value with cloudpickle), so the file is hidden
+    from multiprocessing while the worker starts.
+    """
+    main = sys.modules.get("__main__")
+    with _MAIN_LOCK:
+        path = (
+            main.__dict__.pop("__file__", None)
+            if main is not None and main.__spec__ is None
+            else None
+        )
+        try:
+            yield
+        finally:
+            if path is not None:
+                main.__file__ = path
+
+
 def _process_tree(pid: int | None) -> list[psutil.Process]:
     try:
         root = psutil.Process(pid)
@@ -168,7 +195,8 @@ class _Pool:
         with self.lock:
             if self.closed:
                 return False
-            worker.process.start()
+            with _main_script_hidden():
+                worker.process.start()
             self.workers.append(worker)
             return True
 

@@ -1,0 +1,160 @@
+"""Choose an ensemble of finished trials from their validation predictions (no refits).
+
+The ensemble is used only when it beats the best single trial by more than noise: its loss
+is estimated honestly (weights chosen on one half of the validation rows, scored on the
+other, and the other way round; the stacker's meta-learner cross-validated), and it must win
+on at least ``WIN_SHARE`` of bootstrap resamples of the validation rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import cross_val_predict
+
+from fitfinder.ensemble.fast_loss import loss_function
+from fitfinder.ensemble.model import stack_features
+from fitfinder.ensemble.selection import blend, select_weights
+
+ENSEMBLE_FAMILY = "ensemble"
+WIN_SHARE = 0.9
+N_BOOTSTRAP = 100
+MAX_CANDIDATES = 15
+MAX_ROWS = 5000  # validation rows used to choose weights (a sample on larger data)
+
+
+@dataclass
+class EnsemblePlan:
+    """Which trials to combine, how, and whether it beat the best single trial."""
+
+    method: str  # "greedy" or "stack"
+    members: list[int]  # trial numbers
+    weights: list[float]
+    loss: float  # honest validation loss of the ensemble
+    single_loss: float  # the best single trial's loss on the same rows
+    win_share: float  # share of bootstrap resamples where the ensemble wins
+    meta: Any = None  # fitted meta-learner (stacking)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def use(self) -> bool:
+        return (
+            len(self.members) > 1 and self.loss < self.single_loss and self.win_share >= WIN_SHARE
+        )
+
+    def config(self) -> dict:
+        """How the journal and the leaderboard show the ensemble."""
+        members = {str(n): round(w, 4) for n, w in zip(self.members, self.weights, strict=True)}
+        return {"method": self.method, "members": members, "used": self.use}
+
+
+def plan_ensemble(
+    records: list,
+    predictions: dict[int, np.ndarray],
+    y: np.ndarray,
+    metric,
+    *,
+    method: str = "greedy",
+    max_members: int = 10,
+    sample_weight: np.ndarray | None = None,
+    seed: int = 0,
+) -> EnsemblePlan | None:
+    """An ensemble plan over the best trials, or None when fewer than two can be combined."""
+    ranked = sorted(
+        (
+            r
+            for r in records
+            if r.status == "done" and r.number in predictions and r.family != ENSEMBLE_FAMILY
+        ),
+        key=lambda r: r.loss,
+    )[:MAX_CANDIDATES]
+    if method == "stack":
+        ranked = _best_per_family(ranked)[:max_members]
+    if len(ranked) < 2:
+        return None
+    rows = _selection_rows(
+        np.all([_finite_rows(predictions[r.number]) for r in ranked], axis=0), seed
+    )
+    outputs = [predictions[r.number][rows] for r in ranked]
+    target, weight = y[rows], None if sample_weight is None else sample_weight[rows]
+
+    scorer = loss_function(metric, target, weight)
+
+    def loss(pred: np.ndarray, index=None) -> float:
+        return scorer(pred, slice(None) if index is None else index)
+
+    build = _stack if method == "stack" else _greedy
+    plan = build(outputs, target, loss, max_members, seed)
+    plan.members = [ranked[i].number for i in plan.members]
+    return plan
+
+
+def _greedy(outputs, target, loss, max_members: int, seed: int) -> EnsemblePlan:
+    weights = _cap(select_weights(outputs, loss, seed=seed), max_members)
+    halves = _halves(len(target), seed)
+    honest = np.empty_like(outputs[0])
+    for fit_rows, score_rows in (halves, halves[::-1]):
+        w = _cap(select_weights(outputs, loss, rows=fit_rows, seed=seed), max_members)
+        honest[score_rows] = blend(outputs, w)[score_rows]
+    chosen = np.flatnonzero(weights)
+    plan = _compare(honest, outputs[0], loss, len(target), seed)
+    return EnsemblePlan("greedy", list(chosen), list(weights[chosen]), *plan)
+
+
+def _stack(outputs, target, loss, max_members: int, seed: int) -> EnsemblePlan:
+    features = stack_features(outputs)
+    classify = outputs[0].ndim == 2
+    meta = LogisticRegression(C=1.0, max_iter=2000) if classify else LinearRegression(positive=True)
+    method = "predict_proba" if classify else "predict"
+    honest = cross_val_predict(meta, features, target, cv=5, method=method)
+    meta.fit(features, target)
+    members = list(range(len(outputs)))
+    plan = _compare(honest, outputs[0], loss, len(target), seed)
+    return EnsemblePlan("stack", members, [1.0 / len(members)] * len(members), *plan, meta=meta)
+
+
+def _compare(ensemble: np.ndarray, single: np.ndarray, loss, n: int, seed: int):
+    """(ensemble loss, single loss, share of bootstrap resamples the ensemble wins)."""
+    rng = np.random.default_rng(seed)
+    wins = 0
+    for _ in range(N_BOOTSTRAP):
+        index = rng.integers(0, n, n)
+        try:
+            wins += loss(ensemble[index], index) < loss(single[index], index)
+        except ValueError:  # a resample with a single class cannot be scored
+            continue
+    return loss(ensemble), loss(single), wins / N_BOOTSTRAP
+
+
+def _cap(weights: np.ndarray, max_members: int) -> np.ndarray:
+    """Keep the ``max_members`` heaviest members, renormalised."""
+    if np.count_nonzero(weights) > max_members:
+        weights = np.where(weights >= np.sort(weights)[-max_members], weights, 0.0)
+    return weights / weights.sum()
+
+
+def _halves(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    return order[: n // 2], order[n // 2 :]
+
+
+def _selection_rows(finite: np.ndarray, seed: int) -> np.ndarray:
+    """Validated rows to choose on: all of them, or a seeded sample of ``MAX_ROWS`` on big data."""
+    rows = np.flatnonzero(finite)
+    if len(rows) <= MAX_ROWS:
+        return rows
+    return np.sort(np.random.default_rng(seed).choice(rows, MAX_ROWS, replace=False))
+
+
+def _finite_rows(pred: np.ndarray) -> np.ndarray:
+    return np.isfinite(pred).all(axis=1) if pred.ndim == 2 else np.isfinite(pred)
+
+
+def _best_per_family(ranked: list) -> list:
+    seen: dict[str, Any] = {}
+    for record in ranked:
+        seen.setdefault(record.family, record)
+    return list(seen.values())

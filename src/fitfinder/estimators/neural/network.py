@@ -1,0 +1,193 @@
+"""The network: a fixed input encoder, learned embeddings and a feed-forward body.
+
+``TabularNet.forward`` takes the float matrix the ``native`` preprocessing produces
+(categorical codes with NaN for missing/unknown, raw numbers with NaN) and is made of tensor
+operations only (no numpy, no data-dependent Python control flow), so it can be traced and
+exported with ``torch.onnx``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.special import ndtri
+from torch import nn
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+}
+_INIT_NONLINEARITIES = ("relu", "leaky_relu", "tanh", "sigmoid")  # gains torch knows
+NORMS = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm, "none": None}
+KNOTS = 64  # quantile-scaling knots per numeric column
+MIN_WIDTH = 16  # a shrinking body stops halving here
+_ENCODE_ELEMENTS = 1 << 23  # rows per encoding chunk keep the quantile tensor near this size
+
+
+def embedding_dim(cardinality: int) -> int:
+    """Embedding width for a categorical column with ``cardinality`` levels."""
+    return min(50, (cardinality + 1) // 2)
+
+
+class InputEncoder(nn.Module):
+    """Fixed preprocessing as buffers: numeric columns median-imputed, missing-flagged and
+    scaled (standard or quantile-to-normal); categorical columns turned into embedding indices
+    (0 is reserved for missing and unknown)."""
+
+    def __init__(self, X: np.ndarray, categorical: tuple[int, ...], scaling: str, rows: np.ndarray):
+        super().__init__()
+        numeric = [j for j in range(X.shape[1]) if j not in set(categorical)]
+        cat_codes = X[:, list(categorical)]
+        cards = [int(np.nanmax(col)) + 1 if np.isfinite(col).any() else 0 for col in cat_codes.T]
+        values = X[np.ix_(rows, numeric)].astype(np.float64)
+        medians = np.nan_to_num(np.nanmedian(values, axis=0))
+        flagged = np.flatnonzero(np.isnan(values).any(axis=0))
+        filled = np.where(np.isnan(values), medians, values)
+        self.quantile = scaling == "quantile"
+        self.cardinalities = cards
+        self._buffer("numeric_index", numeric, torch.long)
+        self._buffer("categorical_index", list(categorical), torch.long)
+        self._buffer("cardinality", cards, torch.float32)
+        self._buffer("medians", medians, torch.float32)
+        self._buffer("flagged", flagged, torch.long)
+        if self.quantile:
+            knots, slopes, start = _quantile_tables(filled)
+            self._buffer("knots", knots, torch.float32)
+            self._buffer("slopes", slopes, torch.float32)
+            self._buffer("start", start, torch.float32)
+        else:
+            std = filled.std(axis=0)
+            self._buffer("mean", filled.mean(axis=0), torch.float32)
+            self._buffer("scale", np.where(std > 0, std, 1.0), torch.float32)
+
+    @property
+    def n_numeric_outputs(self) -> int:
+        return len(self.numeric_index) + len(self.flagged)
+
+    def _buffer(self, name: str, value, dtype: torch.dtype) -> None:
+        self.register_buffer(name, torch.as_tensor(np.asarray(value), dtype=dtype))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(scaled numbers with missing flags, embedding indices) of a raw float matrix."""
+        values = x.index_select(1, self.numeric_index)
+        missing = torch.isnan(values)
+        values = torch.where(missing, self.medians, values)
+        scaled = self._quantile(values) if self.quantile else (values - self.mean) / self.scale
+        numeric = torch.cat([scaled, missing.index_select(1, self.flagged).to(x.dtype)], dim=1)
+        codes = x.index_select(1, self.categorical_index)
+        # code c -> index c + 1; missing and codes unseen in training -> 0
+        unknown = torch.isnan(codes) | (codes < 0) | (codes >= self.cardinality)
+        return numeric, torch.where(unknown, torch.zeros_like(codes), codes + 1).long()
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``forward`` in row chunks (bounded memory for the quantile tables)."""
+        width = max(1, len(self.numeric_index) * (KNOTS if self.quantile else 1))
+        chunk = max(256, _ENCODE_ELEMENTS // width)
+        parts = [self(part) for part in x.split(chunk)]
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+    def _quantile(self, values: torch.Tensor) -> torch.Tensor:
+        """Piecewise-linear map through the knots: a sum of clamped segments."""
+        low, high = self.knots[:, :-1], self.knots[:, 1:]
+        inside = torch.minimum(torch.maximum(values.unsqueeze(-1), low), high) - low
+        return self.start + (inside * self.slopes).sum(dim=-1)
+
+
+def _quantile_tables(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column: knots (the distinct quantiles), segment slopes and the value at the first
+    knot, mapping the column to standard-normal scores. Ties share the mean of their scores;
+    shorter columns are padded with zero-width, zero-slope segments."""
+    levels = np.linspace(0.0, 1.0, KNOTS)
+    scores = ndtri(np.clip(levels, 0.5 / KNOTS, 1 - 0.5 / KNOTS))
+    knots = np.zeros((values.shape[1], KNOTS))
+    targets = np.zeros((values.shape[1], KNOTS))
+    for j, column in enumerate(values.T):
+        unique, inverse = np.unique(np.quantile(column, levels), return_inverse=True)
+        mean_score = np.bincount(inverse, weights=scores) / np.bincount(inverse)
+        knots[j] = np.pad(unique, (0, KNOTS - len(unique)), mode="edge")
+        targets[j] = np.pad(mean_score, (0, KNOTS - len(unique)), mode="edge")
+    width = np.diff(knots, axis=1)
+    slopes = np.divide(np.diff(targets, axis=1), width, out=np.zeros_like(width), where=width > 0)
+    return knots, slopes, targets[:, 0]
+
+
+class Block(nn.Module):
+    """Linear -> normalisation -> activation -> dropout, plus a skip connection if residual."""
+
+    def __init__(
+        self, d_in: int, d_out: int, activation: str, norm: str, dropout: float, residual: bool
+    ):
+        super().__init__()
+        norm_layer = NORMS[norm]
+        self.linear = nn.Linear(d_in, d_out)
+        self.norm = norm_layer(d_out) if norm_layer else nn.Identity()
+        self.activation = ACTIVATIONS[activation]()
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.skip = None
+        if residual:
+            self.skip = nn.Identity() if d_in == d_out else nn.Linear(d_in, d_out, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.dropout(self.activation(self.norm(self.linear(x))))
+        return out if self.skip is None else out + self.skip(x)
+
+
+class TabularNet(nn.Module):
+    """Encoder, one embedding per categorical column, ``depth`` blocks and a linear head."""
+
+    def __init__(
+        self,
+        encoder: InputEncoder,
+        n_outputs: int,
+        *,
+        depth: int,
+        width: int,
+        shape: str,
+        activation: str,
+        norm: str,
+        dropout: float,
+        residual: bool,
+    ):
+        super().__init__()
+        self.encoder = encoder
+        self.embeddings = nn.ModuleList(
+            nn.Embedding(card + 1, embedding_dim(card)) for card in encoder.cardinalities
+        )
+        d_in = encoder.n_numeric_outputs + sum(e.embedding_dim for e in self.embeddings)
+        widths = [
+            width if shape == "constant" else max(MIN_WIDTH, width >> i) for i in range(depth)
+        ]
+        blocks = []
+        for d_out in widths:
+            blocks.append(Block(d_in, d_out, activation, norm, dropout, residual))
+            d_in = d_out
+        self.body = nn.Sequential(*blocks)
+        self.head = nn.Linear(d_in, n_outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Outputs (logits or scaled values) of a raw float matrix."""
+        return self.forward_encoded(*self.encoder(x))
+
+    def forward_encoded(self, numeric: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+        """Outputs of already encoded inputs (training encodes its data once)."""
+        embedded = [emb(codes[:, j]) for j, emb in enumerate(self.embeddings)]
+        inputs = torch.cat([numeric, *embedded], dim=1) if embedded else numeric
+        return self.head(self.body(inputs))
+
+    def initialise(self, scheme: str, activation: str) -> None:
+        """Xavier/Glorot or He/Kaiming weights for the body, zero biases."""
+        nonlinearity = activation if activation in _INIT_NONLINEARITIES else "relu"
+        gain = nn.init.calculate_gain(nonlinearity)
+        for module in self.body.modules():
+            if isinstance(module, nn.Linear):
+                if scheme == "xavier":
+                    nn.init.xavier_uniform_(module.weight, gain=gain)
+                else:
+                    nn.init.kaiming_uniform_(module.weight, nonlinearity=nonlinearity)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)

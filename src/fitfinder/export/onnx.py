@@ -1,0 +1,194 @@
+"""Export a fitted model — preprocessing, model or weighted ensemble — as one ONNX graph.
+
+The graph takes one input per original column (see ``features``) and returns ``label`` (the
+user's labels) and ``probabilities`` [N, k] for classification, or ``value`` [N] for regression.
+Before anything is written, its answers are compared with the native model's on validation
+rows; a difference above ``TOLERANCE`` (or any differing label) fails the export.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from functools import reduce
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from fitfinder.errors import DataError, ModelError
+from fitfinder.export.features import add_features, input_type
+from fitfinder.export.graph import DOUBLE, INT64, OPSET, STRING, Graph
+from fitfinder.export.models import add_model
+from fitfinder.export.runtime import OnnxModel
+
+if TYPE_CHECKING:
+    import onnx
+    import pandas as pd
+
+    from fitfinder.model import FittedModel
+
+log = logging.getLogger("fitfinder")
+
+TOLERANCE = 1e-4  # on probabilities; on values, relative to max(1, |value|)
+OUTPUTS = ("label", "probabilities", "value")
+IDENTITY_KEYS = ("data_fingerprint", "run_id", "best_trial")
+
+
+def export_onnx(
+    model: FittedModel,
+    path: str | os.PathLike,
+    X: pd.DataFrame | None = None,
+    *,
+    verbose: bool = True,
+) -> dict[str, Any]:
+    """Write ``model`` as one ONNX graph at ``path`` after a parity check; returns its report.
+
+    Parity rows are ``X`` (raw rows with the training columns) or else the validation sample
+    saved with the model. The report is stored in ``model.info["onnx"]`` and, when ``path`` is
+    in this model's directory, in its model.json; ``verbose`` prints the achieved difference.
+    """
+    rows = X if X is not None else model.sample
+    if rows is None or len(rows) == 0:
+        raise DataError(
+            "no rows for the ONNX parity check: the model has no saved sample; pass X= "
+            "(or --data) with rows that have the training columns"
+        )
+    graph = build_onnx(model).SerializeToString()
+    report = check_parity(model, graph, rows)
+    if verbose:
+        print(describe_parity(report))
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(graph)
+    report = {"file": out.name, **report}
+    model.info["onnx"] = report
+    _record(model, out.parent, report)
+    return report
+
+
+def build_onnx(model: FittedModel) -> onnx.ModelProto:
+    """The whole model as one graph (no parity check; see ``export_onnx``)."""
+    clash = set(model.schema.used_columns) & set(OUTPUTS)
+    if clash:
+        raise ModelError(
+            f"cannot export to ONNX: column '{clash.pop()}' has the name of a graph output; "
+            "rename it and refit"
+        )
+    g = Graph()
+    roles = model.schema.roles
+    inputs = {c: g.input(c, input_type(roles[c])) for c in model.schema.used_columns}
+    classify = model.task != "regression"
+    parts = []
+    for pipeline, weight in members(model.pipeline):
+        out = _member(g, model, pipeline, inputs, classify)
+        parts.append(out if weight == 1 else g.op("Mul", [out, g.const(np.float64(weight))]))
+    total = reduce(lambda a, b: g.op("Add", [a, b]), parts)
+    if not classify:
+        g.output("value", g.op("Reshape", [total, g.const(np.array([-1]))]), DOUBLE, [None])
+        return g.model()
+    labels, label_type = _label_tensor(model.labels)
+    best = g.op("ArgMax", [total], axis=1, keepdims=0)
+    g.output("label", g.op("Gather", [g.const(labels, "labels"), best]), label_type, [None])
+    g.output("probabilities", total, DOUBLE, [None, len(model.labels)])
+    return g.model()
+
+
+def members(estimator, weight: float = 1.0) -> list[tuple[Pipeline, float]]:
+    """The fitted pipelines a model averages, with their weights (one pipeline: weight 1)."""
+    from fitfinder.ensemble import WeightedEnsemble
+
+    if isinstance(estimator, Pipeline):
+        return [(estimator, weight)]
+    if isinstance(estimator, WeightedEnsemble):  # nested: fold-averaged members
+        return [
+            pair
+            for member, w in zip(estimator.members, estimator.weights, strict=True)
+            for pair in members(member, weight * float(w))
+        ]
+    raise ModelError(
+        f"cannot export to ONNX: {type(estimator).__name__} has no ONNX form (a pipeline or a "
+        "weighted ensemble of pipelines has); serve the native model"
+    )
+
+
+def _member(g: Graph, model: FittedModel, pipeline: Pipeline, inputs, classify: bool) -> str:
+    transformer, estimator = pipeline.steps[0][1], pipeline.steps[-1][1]
+    features = add_features(g, model.schema, transformer, inputs)
+    out = add_model(g, estimator, features, estimator.n_features_in_, classify)
+    return _all_labels(g, out, estimator.classes_, len(model.labels)) if classify else out
+
+
+def _all_labels(g: Graph, proba: str, seen, n_labels: int) -> str:
+    """Probabilities widened to every label when the estimator saw only some classes."""
+    seen = np.asarray(seen, dtype=np.int64)
+    if len(seen) == n_labels:
+        return proba
+    spread = np.zeros((len(seen), n_labels))
+    spread[np.arange(len(seen)), seen] = 1.0
+    return g.op("MatMul", [proba, g.const(spread, "spread")])
+
+
+def _label_tensor(labels: list) -> tuple[np.ndarray, int]:
+    """The user's labels as an ONNX constant: int64, double or string."""
+    if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in labels):
+        return np.asarray(labels, dtype=np.int64), INT64
+    if all(isinstance(v, float | np.floating) for v in labels):
+        return np.asarray(labels, dtype=np.float64), DOUBLE
+    return np.asarray([str(v) for v in labels], dtype=object), STRING
+
+
+# -- parity --------------------------------------------------------------------------------
+def check_parity(model: FittedModel, graph: bytes, X: pd.DataFrame) -> dict[str, Any]:
+    """Compare the graph's answers with the native model's on ``X``; raise when they differ."""
+    runtime = OnnxModel(graph, model.schema, model.task, model.labels)
+    frame = runtime._conform(X)
+    labels, proba = runtime.run(frame)
+    if model.task == "regression":
+        native, mine, labels_match = model.predict(frame), labels, True
+    else:
+        native, mine = model.predict_proba(frame), proba
+        expected = model.classes_[native.argmax(axis=1)]
+        labels_match = bool(np.array_equal(expected.astype(str), labels.astype(str)))
+    diff = np.abs(np.asarray(mine, dtype=np.float64) - native)
+    worst = float(diff.max()) if diff.size else 0.0
+    within = bool((diff <= TOLERANCE * np.maximum(1.0, np.abs(native))).all())
+    if not (within and labels_match):
+        raise ModelError(
+            f"ONNX export failed the parity check on {len(frame)} rows: max difference "
+            f"{worst:.3g} (tolerance {TOLERANCE}), labels {'match' if labels_match else 'differ'}; "
+            "serve the native model"
+        )
+    return {
+        "opset": OPSET,
+        "parity_rows": len(frame),
+        "max_abs_diff": worst,
+        "labels_match": labels_match,
+        "tolerance": TOLERANCE,
+    }
+
+
+def describe_parity(report: dict) -> str:
+    """One line: rows compared, the largest difference, whether labels matched."""
+    return (
+        f"ONNX parity on {report['parity_rows']} rows: max |difference| "
+        f"{report['max_abs_diff']:.3g} (tolerance {report['tolerance']}), labels "
+        + ("identical" if report["labels_match"] else "differ")
+    )
+
+
+def _record(model: FittedModel, folder: Path, report: dict) -> None:
+    """Store the report in ``folder/model.json`` when that file describes this model."""
+    from fitfinder.model import MODEL_FILE
+
+    target = folder / MODEL_FILE
+    if not target.is_file():
+        return
+    description = json.loads(target.read_text())
+    if any(description.get(k) != model.info.get(k) for k in IDENTITY_KEYS):
+        log.warning("%s describes another model; the parity report was not stored there", target)
+        return
+    description["onnx"] = report
+    target.write_text(json.dumps(description, indent=2))

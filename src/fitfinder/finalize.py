@@ -1,0 +1,121 @@
+"""The last step of a fit: refit the chosen trial(s) on all rows within what is left of the budget.
+
+``refit="full"`` fits each member's config on every training row; ``refit="folds"`` (CV only)
+fits it on each fold's training rows and averages those models. A refit that would not fit the
+budget is skipped: a single model falls back to the one fitted during validation, an ensemble
+keeps the members that were refit (re-weighted) or gives way to the best single trial.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from fitfinder.data import SplitPlan
+from fitfinder.ensemble import EnsemblePlan, StackedEnsemble, WeightedEnsemble
+from fitfinder.search_loop import SAFETY_SECONDS, Best
+from fitfinder.trials import Runner, TrialData, TrialSpec
+from fitfinder.trials.evaluate import refit, refit_folds
+
+
+def refit_seconds(fit_time: float, split_plan: SplitPlan, mode: str = "full") -> float:
+    """Expected seconds to refit a trial whose validation fits took ``fit_time`` in all."""
+    folds = split_plan.folds
+    if mode == "folds":
+        return 1.2 * fit_time + 0.2
+    train_share = np.mean([len(train) for train, _ in folds]) / split_plan.n_rows
+    return 1.5 * fit_time / len(folds) / max(train_share, 1e-6) + 0.2
+
+
+class Finalizer:
+    """Refits configs in a worker, watching the deadline."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        data: TrialData,
+        split_plan: SplitPlan,
+        *,
+        deadline: float,
+        refit_mode: str = "full",
+        n_threads: int = 1,
+    ):
+        self.runner, self.data, self.split_plan = runner, data, split_plan
+        self.deadline, self.refit_mode, self.n_threads = deadline, refit_mode, n_threads
+
+    def estimate(self, fit_time: float) -> float:
+        return refit_seconds(fit_time, self.split_plan, self.refit_mode)
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic() - SAFETY_SECONDS
+
+    def refit(
+        self, family: str, config: dict, fit_time: float, force: bool = False
+    ) -> tuple[Any, str]:
+        """(fitted estimator or None, what happened). ``force`` ignores the budget (resume)."""
+        needed, remaining = self.estimate(fit_time), self.remaining()
+        if force:
+            remaining = max(remaining, 3 * needed + 5)
+        if remaining < needed:
+            return (
+                None,
+                f"refit skipped: needs about {needed:.1f} s, {max(remaining, 0):.1f} s left",
+            )
+        spec = TrialSpec(-1, family, config, timeout=remaining, n_threads=self.n_threads)
+        job = refit_folds if self.refit_mode == "folds" else refit
+        status, value = self.runner.call(job, spec, remaining)
+        if status != "ok":
+            return None, f"refit failed ({value})"
+        what = (
+            "averaged the fold models"
+            if self.refit_mode == "folds"
+            else "refit on all training rows"
+        )
+        return value, what
+
+    def single(self, best: Best) -> tuple[Any, str]:
+        """The best trial's final model, or its validated model when the refit is skipped."""
+        result = best.result
+        model, note = self.refit(
+            result.family, result.config, result.fit_time, force=best.pipeline is None
+        )
+        if model is not None:
+            return model, note
+        if best.pipeline is None:
+            return None, note
+        return best.pipeline, note + "; using the model fitted during validation"
+
+    def ensemble(self, plan: EnsemblePlan, records: dict[int, Any]) -> tuple[Any, str]:
+        """The ensemble with its members refit, or None when too few could be."""
+        order = np.argsort(plan.weights)[::-1]
+        fitted: dict[int, Any] = {}
+        for i in order:
+            record = records[plan.members[i]]
+            model, _ = self.refit(record.family, record.config, record.fit_time)
+            if model is not None:
+                fitted[i] = model
+        n_classes = self.data.n_classes
+        kept = sorted(fitted)
+        if plan.method == "stack":
+            if len(kept) < len(plan.members):
+                return None, "stacked ensemble skipped: not every member could be refit in time"
+            model = StackedEnsemble([fitted[i] for i in kept], plan.meta, n_classes)
+            return model, _members_note(plan, kept, self.refit_mode)
+        if len(kept) < 2:
+            return None, "ensemble skipped: fewer than two members could be refit in time"
+        weights = np.asarray(plan.weights)[kept]
+        model = WeightedEnsemble(
+            [fitted[i] for i in kept], list(weights / weights.sum()), n_classes
+        )
+        return model, _members_note(plan, kept, self.refit_mode)
+
+
+def _members_note(plan: EnsemblePlan, kept: list[int], mode: str) -> str:
+    dropped = len(plan.members) - len(kept)
+    how = "fold models averaged" if mode == "folds" else "refit on all training rows"
+    note = f"{plan.method} ensemble of {len(kept)} trials, each {how}"
+    return note + (
+        f"; {dropped} members dropped (no time to refit), weights renormalised" if dropped else ""
+    )

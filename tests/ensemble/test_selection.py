@@ -1,0 +1,82 @@
+"""Ensemble selection and the ensemble plan on synthetic prediction matrices."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from fitfinder.ensemble import WeightedEnsemble, blend, plan_ensemble, select_weights
+from fitfinder.metrics import get_metric
+
+RNG = np.random.default_rng(0)
+Y = RNG.normal(size=2000)
+NOISE_A, NOISE_B = RNG.normal(size=2000), RNG.normal(size=2000)
+
+
+def mse(pred, rows):
+    return float(np.mean((pred - Y[rows]) ** 2))
+
+
+def test_two_independent_noisy_members_are_mixed_half_and_half():
+    a, b = Y + NOISE_A, Y + NOISE_B  # independent errors: the 50/50 mix halves the variance
+    weights = select_weights([a, b], mse)
+    assert weights == pytest.approx([0.5, 0.5], abs=0.12)
+    assert mse(blend([a, b], weights), slice(None)) < 0.6 * mse(a, slice(None))
+
+
+def test_an_uninformative_member_gets_no_weight():
+    good_a, good_b = Y + NOISE_A, Y + NOISE_B
+    useless = RNG.normal(size=2000) * 3
+    weights = select_weights([good_a, useless, good_b], mse)
+    assert weights[1] == 0
+    assert weights.sum() == pytest.approx(1)
+
+
+def test_a_dominant_member_takes_the_weight():
+    best, weak = Y + 0.1 * NOISE_A, Y + 2 * NOISE_B
+    weights = select_weights([weak, best], mse)
+    assert weights[1] > 0.9
+
+
+def _records(losses):
+    return [
+        SimpleNamespace(number=i, family=f"f{i}", status="done", loss=loss)
+        for i, loss in enumerate(losses)
+    ]
+
+
+def test_plan_uses_an_ensemble_only_when_it_beats_the_best_single_by_more_than_noise():
+    metric = get_metric("rmse", "regression")
+    a, b = Y + NOISE_A, Y + NOISE_B
+    mixed = plan_ensemble(_records([1.0, 1.0]), {0: a, 1: b}, Y, metric)
+    assert mixed.use and mixed.loss < mixed.single_loss
+    assert mixed.win_share >= 0.9
+    lone = plan_ensemble(
+        _records([0.1, 2.0]), {0: Y + 0.1 * NOISE_A, 1: Y + 2 * NOISE_B}, Y, metric
+    )
+    assert not lone.use
+
+
+def test_stacking_plan_on_classification_probabilities():
+    y = (Y > 0).astype(int)
+    p1 = 1 / (1 + np.exp(-(Y + NOISE_A)))
+    p2 = 1 / (1 + np.exp(-(Y + NOISE_B)))
+    preds = {0: np.column_stack([1 - p1, p1]), 1: np.column_stack([1 - p2, p2])}
+    plan = plan_ensemble(
+        _records([0.5, 0.5]), preds, y, get_metric("log_loss", "binary"), method="stack"
+    )
+    assert plan.method == "stack" and plan.meta is not None
+    assert plan.use and plan.loss < plan.single_loss
+
+
+def test_weighted_ensemble_averages_member_probabilities():
+    class Fixed:
+        def __init__(self, proba):
+            self.proba, self.classes_ = np.array(proba), np.array([0, 1])
+
+        def predict_proba(self, X):
+            return np.tile(self.proba, (len(X), 1))
+
+    model = WeightedEnsemble([Fixed([0.2, 0.8]), Fixed([0.6, 0.4])], [0.75, 0.25], n_classes=2)
+    np.testing.assert_allclose(model.predict_proba(np.zeros((3, 1))), [[0.3, 0.7]] * 3)
+    assert list(model.predict(np.zeros((2, 1)))) == [1, 1]

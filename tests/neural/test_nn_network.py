@@ -1,0 +1,104 @@
+"""The network module: input encoding, architecture and an export-friendly forward pass."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from fitfinder.estimators.neural.estimator import NeuralClassifier
+from fitfinder.estimators.neural.network import (
+    KNOTS,
+    InputEncoder,
+    TabularNet,
+    embedding_dim,
+)
+
+ARCH = dict(activation="relu", norm="none", dropout=0.0, residual=False)
+
+
+def _encoder(X, categorical=(0,), scaling="standard"):
+    return InputEncoder(X, categorical, scaling, np.arange(len(X)))
+
+
+def test_categorical_codes_become_embedding_indices_with_zero_for_missing_and_unseen():
+    X = np.array([[0.0, 1.0], [2.0, 2.0], [np.nan, 3.0], [1.0, 4.0]], dtype=np.float32)
+    encoder = _encoder(X)
+    assert encoder.cardinalities == [3]
+    new = torch.tensor([[0.0, 1.0], [2.0, 1.0], [np.nan, 1.0], [7.0, 1.0], [-1.0, 1.0]])
+    _, codes = encoder(new)
+    assert codes[:, 0].tolist() == [1, 3, 0, 0, 0]
+
+
+def test_numbers_are_imputed_flagged_and_standardised():
+    X = np.array([[1.0, 5.0], [3.0, np.nan], [5.0, 7.0], [7.0, 9.0]], dtype=np.float32)
+    numeric, codes = _encoder(X, categorical=())(torch.from_numpy(X))
+    assert codes.shape == (4, 0)
+    assert numeric.shape == (4, 3)  # two scaled columns + one missing flag (column 1 only)
+    assert numeric[:, 2].tolist() == [0.0, 1.0, 0.0, 0.0]
+    np.testing.assert_allclose(numeric[:, 0].mean(), 0.0, atol=1e-6)
+    np.testing.assert_allclose(numeric[:, 0].std(unbiased=False), 1.0, atol=1e-5)
+    assert numeric[1, 1] == pytest.approx(0.0, abs=1e-6)  # the median 7 is also the mean
+
+
+def test_quantile_scaling_is_monotone_gaussian_like_and_handles_ties():
+    rng = np.random.default_rng(0)
+    skewed = rng.lognormal(0, 2, 5000)
+    binary = (rng.random(5000) < 0.3).astype(float)
+    X = np.column_stack([skewed, binary]).astype(np.float32)
+    numeric, _ = _encoder(X, categorical=(), scaling="quantile").encode(torch.from_numpy(X))
+    scaled = numeric[:, 0].numpy()
+    order = np.argsort(skewed)
+    assert np.all(np.diff(scaled[order]) >= -1e-6)
+    assert abs(np.median(scaled)) < 0.1 and 0.8 < scaled.std() < 1.2
+    zeros, ones = numeric[binary == 0, 1], numeric[binary == 1, 1]
+    assert zeros.unique().numel() == 1 and ones.unique().numel() == 1
+    assert zeros[0] < 0 < ones[0]
+    assert KNOTS >= 32
+
+
+@pytest.mark.parametrize(
+    ("shape", "widths"), [("constant", [64, 64, 64]), ("shrinking", [64, 32, 16])]
+)
+def test_body_widths_and_embedding_sizes(shape, widths):
+    X = np.column_stack([np.arange(100) % 9, np.random.default_rng(0).normal(size=(100, 2))])
+    net = TabularNet(_encoder(X.astype(np.float32)), 3, depth=3, width=64, shape=shape, **ARCH)
+    assert [block.linear.out_features for block in net.body] == widths
+    assert net.embeddings[0].num_embeddings == 10 and net.embeddings[0].embedding_dim == 5
+    assert net.body[0].linear.in_features == 2 + 5
+    assert embedding_dim(1000) == 50
+
+
+def test_residual_blocks_add_a_skip_projection_only_when_widths_differ():
+    X = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
+    arch = ARCH | {"residual": True}
+    net = TabularNet(_encoder(X, ()), 1, depth=2, width=32, shape="constant", **arch)
+    assert isinstance(net.body[0].skip, torch.nn.Linear)
+    assert isinstance(net.body[1].skip, torch.nn.Identity)
+    plain = TabularNet(_encoder(X, ()), 1, depth=2, width=32, shape="constant", **ARCH)
+    assert plain.body[1].skip is None
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's TorchScript-based exporter
+def test_forward_on_raw_matrix_matches_prediction_and_exports_to_onnx(mixed):
+    ort = pytest.importorskip("onnxruntime")
+    X, y = mixed
+    model = NeuralClassifier(categorical_indices=(0,), max_epochs=3, norm="batch", residual=True)
+    model.fit(X, y)
+    raw = torch.from_numpy(X.astype(np.float32))
+    with torch.inference_mode():
+        logits = model.net_(raw)
+    np.testing.assert_allclose(
+        torch.sigmoid(logits[:, 0]).numpy(), model.predict_proba(X)[:, 1], rtol=1e-5, atol=1e-6
+    )
+    buffer = io.BytesIO()
+    torch.onnx.export(
+        model.net_,
+        (raw[:4],),
+        buffer,
+        input_names=["x"],
+        dynamic_axes={"x": {0: "rows"}},
+        dynamo=False,
+    )
+    session = ort.InferenceSession(buffer.getvalue())
+    np.testing.assert_allclose(session.run(None, {"x": raw.numpy()})[0], logits.numpy(), atol=1e-4)

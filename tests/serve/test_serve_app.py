@@ -1,0 +1,244 @@
+"""The prediction server, exercised through HTTP against live uvicorn servers on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+import uvicorn
+
+from fitfinder.data import Schema, prepare_target
+from fitfinder.errors import MissingExtraError
+from fitfinder.estimators import FAMILIES
+from fitfinder.export import export_onnx
+from fitfinder.features import build_pipeline
+from fitfinder.model import FittedModel
+from fitfinder.serve import create_app, require_serve
+
+KEY = "s3cret-key"
+
+
+@pytest.fixture(scope="module")
+def model_dir(credit, tmp_path_factory):
+    """A LightGBM model on credit data saved with its ONNX graph."""
+    train, test = credit
+    X, y = train.drop(columns="Status"), train["Status"]
+    schema = Schema.infer(X)
+    info = prepare_target(y, "binary")
+    family = FAMILIES["lightgbm"]
+    pipeline = build_pipeline(schema, family, family.defaults, task="binary", n_rows=len(X))
+    pipeline.fit(schema.conform(X), info.y)
+    model = FittedModel(pipeline, schema, "binary", "roc_auc", info.labels)
+    model.sample = schema.conform(test.head(100))
+    folder = tmp_path_factory.mktemp("served")
+    model.save(folder)
+    export_onnx(model, folder / "model.onnx", verbose=False)
+    return folder, model, test.drop(columns="Status")
+
+
+@contextmanager
+def live_server(app):
+    """uvicorn on 127.0.0.1 at a free port, in a thread; yields the base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def servers(model_dir):
+    """Clients of three live servers: ONNX, native, and ONNX with an API key and a small limit."""
+    folder = model_dir[0]
+    apps = {
+        "onnx": create_app(folder, api_key=""),
+        "native": create_app(folder, backend="native", api_key=""),
+        "guarded": create_app(folder, api_key=KEY, max_body_bytes=4096),
+    }
+    with (
+        live_server(apps["onnx"]) as a,
+        live_server(apps["native"]) as b,
+        live_server(apps["guarded"]) as c,
+    ):
+        urls = {"onnx": a, "native": b, "guarded": c}
+        clients = {k: httpx.Client(base_url=u, timeout=10) for k, u in urls.items()}
+        yield clients
+        for client in clients.values():
+            client.close()
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    return [
+        {k: (None if pd.isna(v) else v) for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
+
+
+@pytest.mark.parametrize("backend", ["onnx", "native"])
+def test_predict_json_records_in_user_labels(servers, model_dir, backend):
+    _, model, X = model_dir
+    rows = X.head(20)
+    response = servers[backend].post("/predict", json=records(rows))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["predictions"] == model.predict(rows).tolist()
+    assert body["classes"] == ["bad", "good"]
+    np.testing.assert_allclose(body["probabilities"], model.predict_proba(rows), atol=1e-6)
+
+
+def test_predict_column_arrays_and_extra_columns_are_ignored(servers, model_dir):
+    _, model, X = model_dir
+    rows = X.head(5).assign(unused="x")
+    columns = {c: [None if pd.isna(v) else v for v in rows[c]] for c in rows.columns}
+    response = servers["onnx"].post("/predict", json=columns)
+    assert response.status_code == 200
+    assert response.json()["predictions"] == model.predict(rows).tolist()
+
+
+def test_predict_csv_body(servers, model_dir):
+    _, model, X = model_dir
+    rows = X.head(10)
+    response = servers["onnx"].post(
+        "/predict", content=rows.to_csv(index=False), headers={"content-type": "text/csv"}
+    )
+    assert response.status_code == 200
+    assert response.json()["predictions"] == model.predict(rows).tolist()
+
+
+def test_health_schema_and_metadata(servers):
+    client = servers["onnx"]
+    assert client.get("/health").json() == {"status": "ok", "backend": "onnx"}
+    assert servers["native"].get("/health").json()["backend"] == "native"
+    schema = client.get("/schema").json()
+    columns = {c["name"]: c for c in schema["columns"]}
+    assert columns["Age"]["type"] == "number" and columns["Home"]["role"] == "categorical"
+    assert "rent" in columns["Home"]["categories"]
+    metadata = client.get("/metadata").json()
+    assert metadata["task"] == "binary" and metadata["onnx"]["labels_match"]
+    assert "scikit-learn" in metadata["versions"]
+
+
+def test_openapi_request_schema_lists_the_columns(servers):
+    spec = servers["onnx"].get("/openapi.json").json()
+    body = spec["paths"]["/predict"]["post"]["requestBody"]["content"]
+    record = body["application/json"]["schema"]["oneOf"][0]["items"]
+    assert {"Age", "Home", "Income"} <= set(record["properties"])
+    assert "text/csv" in body
+    assert servers["onnx"].get("/docs").status_code == 200
+
+
+def test_metrics_count_requests_in_prometheus_format(servers, model_dir):
+    client = servers["native"]
+    client.post("/predict", json=records(model_dir[2].head(1)))
+    client.post("/predict", json=[])
+    response = client.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert "# TYPE fitfinder_request_duration_seconds histogram" in text
+    assert 'fitfinder_requests_total{path="/predict",method="POST",status="200"}' in text
+    assert 'fitfinder_requests_total{path="/predict",method="POST",status="400"}' in text
+    assert 'fitfinder_request_duration_seconds_bucket{path="/predict",le="+Inf"}' in text
+
+
+def one_row(model_dir) -> dict:
+    return records(model_dir[2].head(1))[0]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "field"),
+    [
+        (lambda r: r.pop("Age"), 422, "Age"),
+        (lambda r: r.update(Age="old"), 422, "Age"),
+        (lambda r: r.update(Income=[1, 2]), 422, "Income"),
+        (lambda r: r.update(Records="perhaps"), 422, "Records"),
+    ],
+    ids=["missing column", "not a number", "not a scalar", "not a flag"],
+)
+def test_bad_values_get_4xx_naming_the_field(servers, model_dir, change, status, field):
+    row = one_row(model_dir)
+    change(row)
+    response = servers["onnx"].post("/predict", json=[row])
+    assert response.status_code == status
+    assert response.json()["field"] == field and field in response.json()["error"]
+
+
+def test_non_finite_numbers_are_refused(servers, model_dir):
+    row = one_row(model_dir) | {"Income": float("inf")}
+    text = json.dumps([row])  # Python's json writes the non-standard literal Infinity
+    assert "Infinity" in text
+    response = servers["onnx"].post(
+        "/predict", content=text, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422 and response.json()["field"] == "Income"
+    csv = pd.DataFrame([row]).assign(Income="inf").to_csv(index=False)
+    response = servers["onnx"].post("/predict", content=csv, headers={"content-type": "text/csv"})
+    assert response.status_code == 422 and "non-finite" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        ("[]", "application/json", 400),
+        ('{"Age": []}', "application/json", 422),
+        ("{not json", "application/json", 400),
+        ("42", "application/json", 422),
+        ("<xml/>", "application/xml", 415),
+    ],
+    ids=["empty batch", "missing columns", "bad json", "not a table", "content type"],
+)
+def test_malformed_bodies_get_4xx(servers, content, content_type, status):
+    response = servers["onnx"].post(
+        "/predict", content=content, headers={"content-type": content_type}
+    )
+    assert response.status_code == status
+    assert "error" in response.json()
+
+
+def test_oversized_body_gets_413(servers, model_dir):
+    rows = records(model_dir[2].head(200))
+    headers = {"X-API-Key": KEY}
+    response = servers["guarded"].post("/predict", json=rows, headers=headers)
+    assert response.status_code == 413 and "limit" in response.json()["error"]
+
+
+def test_api_key_is_checked_on_every_request(servers, model_dir):
+    client, row = servers["guarded"], [one_row(model_dir)]
+    for path in ("/health", "/schema", "/metrics", "/docs"):
+        assert client.get(path).status_code == 401
+    assert client.post("/predict", json=row).status_code == 401
+    assert client.post("/predict", json=row, headers={"X-API-Key": "wrong"}).status_code == 401
+    assert client.post("/predict", json=row, headers={"X-API-Key": KEY}).status_code == 200
+    bearer = {"Authorization": f"Bearer {KEY}"}
+    assert client.get("/health", headers=bearer).status_code == 200
+    assert servers["onnx"].get("/health").status_code == 200  # no key configured: open
+
+
+def test_api_key_comes_from_the_environment(model_dir, monkeypatch):
+    monkeypatch.setenv("FITFINDER_API_KEY", KEY)
+    app = create_app(model_dir[0])
+    with live_server(app) as url:
+        assert httpx.get(f"{url}/health").status_code == 401
+        assert httpx.get(f"{url}/health", headers={"X-API-Key": KEY}).status_code == 200
+
+
+def test_missing_serve_extra_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    with pytest.raises(MissingExtraError, match=r"\[serve\]"):
+        require_serve()
