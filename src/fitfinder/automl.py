@@ -122,7 +122,9 @@ class AutoML:
             seed=self.seed,
         )
         self._check_split_settings(plan)
-        families = select_families(self.estimators, target_info.task, len(features))
+        families = select_families(
+            self.estimators, target_info.task, len(features), self.time_budget
+        )
         data = TrialData(
             X=features,
             y=target_info.y,

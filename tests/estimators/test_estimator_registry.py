@@ -45,3 +45,10 @@ def test_explicit_names_keep_their_order_and_ignore_row_limits():
 def test_explicit_names_are_validated(names, message):
     with pytest.raises(ConfigError, match=message):
         select_families(names, "binary", 100)
+
+
+def test_nn_joins_the_default_set_only_under_longer_budgets():
+    short = [f.name for f in select_families(None, "binary", 1000, time_budget=60)]
+    long = [f.name for f in select_families(None, "binary", 1000, time_budget=300)]
+    assert "nn" not in short and "nn" in long
+    assert [f.name for f in select_families(["nn"], "binary", 1000, time_budget=10)] == ["nn"]

@@ -57,6 +57,7 @@ class Family:
     description: str = ""
     supports_sample_weight: bool = True
     max_rows: int | None = None  # the family is left out of the default set on larger data
+    min_budget: float | None = None  # ... and under shorter time budgets (seconds)
     notes: tuple[str, ...] = field(default=())
 
     def serves(self, task: str) -> bool:

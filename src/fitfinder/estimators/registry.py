@@ -39,13 +39,15 @@ def get_family(name: str) -> Family:
         ) from None
 
 
-def select_families(names: list[str] | None, task: str, n_rows: int) -> list[Family]:
+def select_families(
+    names: list[str] | None, task: str, n_rows: int, time_budget: float | None = None
+) -> list[Family]:
     """The families to search for ``task``.
 
     ``None`` means every family that serves the task and accepts ``n_rows`` rows, less those
     whose optional extra is not installed (one info line each); explicit ``names`` are all
     validated (MissingExtraError for a family without its extra) and kept in the order given
-    (duplicates dropped), whatever their ``max_rows``.
+    (duplicates dropped), whatever their ``max_rows`` and ``min_budget``.
     """
     if names is None:
         return [
@@ -53,6 +55,7 @@ def select_families(names: list[str] | None, task: str, n_rows: int) -> list[Fam
             for family in FAMILIES.values()
             if family.serves(task)
             and (family.max_rows is None or n_rows <= family.max_rows)
+            and _budget_allows(family, time_budget)
             and _installed(family.name, explicit=False)
         ]
     if not names:
@@ -66,6 +69,21 @@ def select_families(names: list[str] | None, task: str, n_rows: int) -> list[Fam
                 f"remove it from estimators or choose from: {', '.join(_serving(task))}"
             )
     return families
+
+
+def _budget_allows(family: Family, time_budget: float | None) -> bool:
+    short = (
+        family.min_budget is not None
+        and time_budget is not None
+        and time_budget < family.min_budget
+    )
+    if short:
+        log.info(
+            "the %s family is left out under %g s budgets: ask for it with estimators=",
+            family.name,
+            family.min_budget,
+        )
+    return not short
 
 
 def _serving(task: str) -> list[str]:

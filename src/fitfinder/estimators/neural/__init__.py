@@ -116,6 +116,7 @@ FAMILY = Family(
     build=build,
     fidelity="max_epochs",
     cost=4.0,
+    min_budget=120.0,  # a worker's first nn trial pays ~5 s of PyTorch imports
     description=(
         "PyTorch feed-forward network: categorical embeddings, scaled numbers, searched "
         "architecture and training (needs the [nn] extra)."
