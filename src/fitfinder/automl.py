@@ -349,7 +349,7 @@ class AutoML:
         one = refit_seconds(result.fit_time, self.split_plan_, self.refit)
         if self._ensemble_method() is None:
             return one
-        return 3 * one + ENSEMBLE_PLAN_SECONDS
+        return 2 * one + ENSEMBLE_PLAN_SECONDS
 
     def _ensemble_method(self) -> str | None:
         if self.ensemble in (False, None) or self.metric_.kind == "custom":

@@ -74,9 +74,9 @@ class SearchLoop:
 
     def _next_launch(self) -> tuple[Proposal, TrialSpec] | None:
         with self._lock:
-            if self._stop or (proposal := self.searcher.suggest()) is None:
+            if self._stop or (proposal := self.searcher.suggest(self._affordable())) is None:
                 return None
-            timeout = self._timeout(proposal)
+            timeout = self._timeout()
             if timeout is None:
                 self._stop = True
                 self.searcher.release(proposal)
@@ -91,19 +91,20 @@ class SearchLoop:
             self.number += 1
             return proposal, spec
 
-    def _timeout(self, proposal: Proposal) -> float | None:
-        """Seconds the trial may take, or None when the budget cannot fit it."""
+    def _available(self) -> float:
+        """Seconds left for trials: the budget less the final refit's reserve and a margin."""
         available = self.deadline - time.monotonic() - SAFETY_SECONDS
         if self.best is not None:
             available -= self.refit_seconds(self.best.result)
-        expected = self.searcher.states[proposal.family].mean_cost()
-        if (
-            math.isfinite(self.deadline)
-            and self.searcher.states[proposal.family].trials
-            and expected > available
-        ):
-            return None
-        timeout = min(available, self.trial_time_limit)
+        return available
+
+    def _affordable(self) -> float | None:
+        """The most a trial may be expected to cost now (None: no time budget)."""
+        return self._available() if math.isfinite(self.deadline) else None
+
+    def _timeout(self) -> float | None:
+        """Seconds the trial may take, or None when the budget cannot fit one."""
+        timeout = min(self._available(), self.trial_time_limit)
         return timeout if timeout >= MIN_TRIAL_SECONDS else None
 
     def _record(self, proposal: Proposal, result: TrialResult) -> None:

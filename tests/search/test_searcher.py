@@ -140,3 +140,19 @@ def test_resumed_searcher_skips_journaled_configs(seed):
         resumed.observe(proposal, bowl(proposal.config), 1.0)
     following = resumed.suggest()
     assert following.config not in [p.config for p in done if p.family == following.family]
+
+
+def test_an_expensive_family_is_skipped_not_the_whole_search():
+    searcher = Searcher([family("cheap"), family("dear")], seed=0)
+    for _ in range(2):
+        proposal = searcher.suggest()
+        searcher.observe(
+            proposal, bowl(proposal.config), 1.0 if proposal.family == "cheap" else 50.0
+        )
+    picks = set()
+    for _ in range(10):
+        proposal = searcher.suggest(max_cost=5.0)
+        picks.add(proposal.family)
+        searcher.observe(proposal, bowl(proposal.config), 1.0)
+    assert picks == {"cheap"}
+    assert searcher.suggest(max_cost=0.5) is None

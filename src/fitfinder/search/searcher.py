@@ -96,6 +96,7 @@ class Searcher:
             f.name: FamilyState(f, make_proposer(strategy, f.space, f.low_cost, self.rng))
             for f in families
         }
+        self._max_cost: float | None = None
         self.n_observed = 0
         self.in_flight = 0  # suggested, not yet observed (trials may run side by side)
         self._pending: list[Proposal] = [
@@ -105,10 +106,15 @@ class Searcher:
         self._tried: set[str] = set()
 
     # -- the two verbs ---------------------------------------------------------------
-    def suggest(self) -> Proposal | None:
-        """The next proposal, or None when the trial cap is reached or no family is left."""
+    def suggest(self, max_cost: float | None = None) -> Proposal | None:
+        """The next proposal, or None when the trial cap is reached or no family is left.
+
+        ``max_cost`` leaves out, for this call, families whose recent trials cost more (the
+        time left in the budget), so an expensive family never ends the search for cheap ones.
+        """
         if self.max_trials is not None and self.n_observed + self.in_flight >= self.max_trials:
             return None
+        self._max_cost = max_cost
         proposal = self._next()
         if proposal is not None:
             self.in_flight += 1
@@ -185,7 +191,15 @@ class Searcher:
 
     def _active(self) -> list[str]:
         retired = self.retired()
-        return [n for n, s in self.states.items() if n not in retired and not s.exhausted]
+        return [
+            n
+            for n, s in self.states.items()
+            if n not in retired and not s.exhausted and self._affordable(s)
+        ]
+
+    def _affordable(self, state: FamilyState) -> bool:
+        limit = self._max_cost
+        return limit is None or not state.trials or state.mean_cost() <= limit
 
     def _queue_defaults(self) -> None:
         self._defaults_queued = True
