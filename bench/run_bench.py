@@ -69,6 +69,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
     p.add_argument("--out", type=Path, default=BENCH / "results")
     p.add_argument("--timeout-factor", type=float, default=3.0, help="kill at F*budget + 60 s")
+    p.add_argument(
+        "--collect",
+        action="store_true",
+        help="run nothing: build the tables from the outputs an earlier (maybe interrupted) run left in --out",
+    )
     p.add_argument("--bootstrap", type=int, default=1000, help="paired bootstrap resamples")
     return p.parse_args(argv)
 
@@ -158,6 +163,12 @@ def run_system(row: Result, spec: dict, python: str, timeout: float) -> pd.DataF
         return None
     if leftover:
         row.error = f"child processes still running {LINGER_S:g} s after exit (killed)"
+    return collect_system(row, spec)
+
+
+def collect_system(row: Result, spec: dict) -> pd.DataFrame | None:
+    """Read a finished system's timings and predictions from its output folder into ``row``."""
+    out_dir = Path(spec["out_dir"])
     try:
         meta = json.loads((out_dir / "meta.json").read_text())
         preds = pd.read_parquet(out_dir / "predictions.parquet")
@@ -238,7 +249,12 @@ def run_dataset(entry: dict, args: argparse.Namespace, pythons: dict) -> list[Co
                 "budget": budget, "seed": 0, "out_dir": str(work / f"{budget:g}" / system),
             }  # fmt: skip
             print(f"  {entry['name']:<20} budget {budget:>5g}s  {system:<10}", end="", flush=True)
-            if isinstance(pythons[system], Exception):
+            if args.collect:
+                if not (Path(spec["out_dir"]) / "meta.json").exists():
+                    print("  not run")
+                    continue
+                preds[system] = score_row(row, target, collect_system(row, spec))
+            elif isinstance(pythons[system], Exception):
                 row.status, row.error = "failed", f"environment: {pythons[system]}"[:300]
             else:
                 timeout = args.timeout_factor * budget + 60
@@ -246,7 +262,8 @@ def run_dataset(entry: dict, args: argparse.Namespace, pythons: dict) -> list[Co
                 preds[system] = score_row(row, target, raw)
             print(f"  {row.status:<8} score={_fmt(row.score)}  fit={_fmt(row.wall_time_s)}s")
             rows[system] = row
-        comparisons.append(compare(rows, preds, target, args.bootstrap))
+        if rows:
+            comparisons.append(compare(rows, preds, target, args.bootstrap))
     return comparisons
 
 
@@ -360,9 +377,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     entries, skipped = select(json.loads(manifest_path.read_text()), args.only)
     args.out.mkdir(parents=True, exist_ok=True)
-    pythons = resolve_pythons(args.systems)
+    pythons = {} if args.collect else resolve_pythons(args.systems)
     comparisons = []
     for entry in entries:
+        if args.collect and not (args.out / "work" / entry["name"]).exists():
+            skipped.append((entry["name"], "not run in this benchmark run"))
+            continue
         comparisons += run_dataset(entry, args, pythons)
     text = write_results(args.out, comparisons, skipped)
     print(
