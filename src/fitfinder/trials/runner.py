@@ -206,7 +206,7 @@ class _Pool:
                 self.workers.remove(worker)
         worker.kill()
 
-    def shutdown(self, grace: float = 2.0) -> None:
+    def shutdown(self, grace: float = 0.3) -> None:
         """Ask idle workers to exit, then kill whatever is left; remove the data file."""
         with self.lock:
             self.closed, workers, self.workers = True, self.workers, []
