@@ -6,28 +6,21 @@ from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn.base import BaseEstimator
 
 from fitfinder.estimators.base import CLASSIFICATION, TASKS, BuildContext, Family
-from fitfinder.search.space import Config, Float, Int
+from fitfinder.estimators.boosting import SHARED_LOW_COST, SHARED_SPACE
+from fitfinder.search.space import Config, Int
 
 SPACE = {
     "n_estimators": Int(4, 4096, log=True),
     "num_leaves": Int(4, 4096, log=True),
     "min_child_samples": Int(2, 128, log=True),
-    "learning_rate": Float(2**-10, 1.0, log=True),
     "log_max_bin": Int(3, 10),
-    "colsample_bytree": Float(0.01, 1.0),
-    "reg_alpha": Float(2**-10, 2**10, log=True),
-    "reg_lambda": Float(2**-10, 2**10, log=True),
-}
+} | SHARED_SPACE
 LOW_COST = {
     "n_estimators": 4,
     "num_leaves": 4,
     "min_child_samples": 20,
-    "learning_rate": 0.1,
     "log_max_bin": 8,
-    "colsample_bytree": 1.0,
-    "reg_alpha": 2**-10,
-    "reg_lambda": 1.0,
-}
+} | SHARED_LOW_COST
 # LightGBM's defaults: 255 bins, regularisation 0 -> the space's lower bound.
 DEFAULTS = LOW_COST | {"n_estimators": 100, "num_leaves": 31, "reg_lambda": 2**-10}
 

@@ -6,28 +6,21 @@ from sklearn.base import BaseEstimator
 from xgboost import XGBClassifier, XGBRegressor
 
 from fitfinder.estimators.base import CLASSIFICATION, TASKS, BuildContext, Family
+from fitfinder.estimators.boosting import SHARED_LOW_COST, SHARED_SPACE
 from fitfinder.search.space import Config, Float, Int
 
 SPACE = {
     "n_estimators": Int(4, 4096, log=True),
     "max_depth": Int(1, 10),
     "min_child_weight": Float(2**-10, 128.0, log=True),
-    "learning_rate": Float(2**-10, 1.0, log=True),
     "subsample": Float(0.1, 1.0),
-    "colsample_bytree": Float(0.01, 1.0),
-    "reg_alpha": Float(2**-10, 2**10, log=True),
-    "reg_lambda": Float(2**-10, 2**10, log=True),
-}
+} | SHARED_SPACE
 LOW_COST = {
     "n_estimators": 4,
     "max_depth": 2,
     "min_child_weight": 1.0,
-    "learning_rate": 0.1,
     "subsample": 1.0,
-    "colsample_bytree": 1.0,
-    "reg_alpha": 2**-10,
-    "reg_lambda": 1.0,
-}
+} | SHARED_LOW_COST
 # XGBoost's defaults; reg_alpha 0 -> the space's lower bound.
 DEFAULTS = LOW_COST | {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.3}
 
