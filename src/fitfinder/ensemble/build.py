@@ -8,6 +8,8 @@ on at least ``WIN_SHARE`` of bootstrap resamples of the validation rows.
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +19,7 @@ from sklearn.model_selection import cross_val_predict
 
 from fitfinder.ensemble.fast_loss import loss_function
 from fitfinder.ensemble.model import stack_features
-from fitfinder.ensemble.selection import blend, select_weights
+from fitfinder.ensemble.selection import MAX_STEPS, N_BAGS, blend, select_weights
 
 ENSEMBLE_FAMILY = "ensemble"
 WIN_SHARE = 0.9
@@ -61,8 +63,10 @@ def plan_ensemble(
     max_members: int = 10,
     sample_weight: np.ndarray | None = None,
     seed: int = 0,
+    time_limit: float = math.inf,
 ) -> EnsemblePlan | None:
-    """An ensemble plan over the best trials, or None when fewer than two can be combined."""
+    """An ensemble plan over the best trials, or None when fewer than two can be combined or
+    choosing would take longer than ``time_limit`` seconds (estimated from one loss call)."""
     ranked = sorted(
         (
             r
@@ -86,10 +90,21 @@ def plan_ensemble(
     def loss(pred: np.ndarray, index=None) -> float:
         return scorer(pred, slice(None) if index is None else index)
 
+    if _expected_seconds(loss, outputs[0], len(outputs)) > time_limit:
+        return None
     build = _stack if method == "stack" else _greedy
     plan = build(outputs, target, loss, max_members, seed)
     plan.members = [ranked[i].number for i in plan.members]
     return plan
+
+
+def _expected_seconds(loss, output: np.ndarray, n_candidates: int) -> float:
+    """Seconds the greedy plan would take: its loss calls times one call's cost."""
+    tick = time.perf_counter()
+    loss(output)
+    per_call = time.perf_counter() - tick
+    selections = 3 * N_BAGS * (MAX_STEPS + 1) * n_candidates  # all rows and both halves
+    return per_call * (selections + 2 * N_BOOTSTRAP)
 
 
 def _greedy(outputs, target, loss, max_members: int, seed: int) -> EnsemblePlan:

@@ -30,12 +30,46 @@ def _binary_auc(y, proba):
     return -float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def _confusion(y, proba) -> np.ndarray:
+    k = proba.shape[1]
+    return np.bincount(y * k + proba.argmax(axis=1), minlength=k * k).reshape(k, k)
+
+
+def _f1(average: str):
+    """F1 as scikit-learn computes it (zero_division=0), over the classes seen in either."""
+
+    def loss(y, proba) -> float:
+        c = _confusion(y, proba)
+        tp, true, pred = np.diag(c), c.sum(axis=1), c.sum(axis=0)
+        if average == "binary":
+            tp, true, pred = tp[1:2], true[1:2], pred[1:2]
+        denominator = true + pred
+        f1 = np.divide(2 * tp, denominator, out=np.zeros(len(tp)), where=denominator > 0)
+        if average == "weighted":
+            return -float(f1 @ true / true.sum())
+        seen = denominator > 0 if average == "macro" else np.ones(len(tp), bool)
+        return -float(f1[seen].mean()) if seen.any() else 0.0
+
+    return loss
+
+
+def _balanced_accuracy(y, proba) -> float:
+    c = _confusion(y, proba)
+    true = c.sum(axis=1)
+    return -float(np.mean(np.diag(c)[true > 0] / true[true > 0]))
+
+
 _FAST = {
     "log_loss": _log_loss,
     "rmse": lambda y, p: float(np.sqrt(np.mean((p - y) ** 2))),
     "mse": lambda y, p: float(np.mean((p - y) ** 2)),
     "mae": lambda y, p: float(np.mean(np.abs(p - y))),
     "accuracy": lambda y, p: -float(np.mean(p.argmax(axis=1) == y)),
+    "f1_micro": lambda y, p: -float(np.mean(p.argmax(axis=1) == y)),
+    "f1_macro": _f1("macro"),
+    "f1_weighted": _f1("weighted"),
+    "f1": _f1("binary"),
+    "balanced_accuracy": _balanced_accuracy,
 }
 
 

@@ -15,6 +15,8 @@ import numpy as np
 
 #: ``loss(predictions_of_rows, rows) -> value to minimise``
 Loss = Callable[[np.ndarray, np.ndarray], float]
+MAX_STEPS = 15  # members added per greedy run, at most
+N_BAGS = 10
 
 
 def select_weights(
@@ -22,8 +24,8 @@ def select_weights(
     loss: Loss,
     *,
     rows: np.ndarray | None = None,
-    max_steps: int = 15,
-    n_bags: int = 10,
+    max_steps: int = MAX_STEPS,
+    n_bags: int = N_BAGS,
     seed: int = 0,
 ) -> np.ndarray:
     """Weights (summing to 1) over ``predictions`` minimising ``loss`` of their weighted average."""

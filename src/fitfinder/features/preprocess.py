@@ -38,8 +38,9 @@ def build_preprocessor(
     numeric = schema.features(Role.NUMERIC, Role.BOOLEAN)
     dates = schema.features(Role.DATETIME)
     numeric_steps = _numeric_steps(style)
+    most_levels = max((len(schema.categories.get(c, ())) for c in categorical), default=0)
     blocks = [
-        ("categorical", _categorical_steps(style), categorical),
+        ("categorical", _categorical_steps(style, most_levels), categorical),
         ("numeric", make_pipeline(*numeric_steps) if numeric_steps else "passthrough", numeric),
         ("datetime", make_pipeline(DatetimeFeatures(), *_numeric_steps(style)), dates),
     ]
@@ -65,14 +66,17 @@ def _numeric_steps(style: str) -> list[BaseEstimator]:
     return []
 
 
-def _categorical_steps(style: str) -> Pipeline:
+def _categorical_steps(style: str, most_levels: int) -> Pipeline:
+    """Encoders for ``style``; levels are capped (rare ones grouped) only when some column has
+    more than the cap, since counting levels costs more than encoding them."""
     if style == "scaled":
+        capped = most_levels > ONE_HOT_MAX_CATEGORIES
         return make_pipeline(
             SimpleImputer(strategy="constant", fill_value=MISSING),
             OneHotEncoder(
-                handle_unknown="infrequent_if_exist",
-                min_frequency=ONE_HOT_MIN_FREQUENCY,
-                max_categories=ONE_HOT_MAX_CATEGORIES,
+                handle_unknown="infrequent_if_exist" if capped else "ignore",
+                min_frequency=ONE_HOT_MIN_FREQUENCY if capped else None,
+                max_categories=ONE_HOT_MAX_CATEGORIES if capped else None,
                 sparse_output=False,
             ),
         )
@@ -82,7 +86,7 @@ def _categorical_steps(style: str) -> Pipeline:
             handle_unknown="use_encoded_value",
             unknown_value=missing,
             encoded_missing_value=missing,
-            max_categories=ORDINAL_MAX_CATEGORIES,
+            max_categories=ORDINAL_MAX_CATEGORIES if most_levels > ORDINAL_MAX_CATEGORIES else None,
         )
     )
 
