@@ -9,11 +9,13 @@ import numpy as np
 import onnxruntime as ort
 import pandas as pd
 import pytest
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from fitfinder import AutoML, load
 from fitfinder.cli import main
 from fitfinder.data import Schema, prepare_target
 from fitfinder.ensemble import StackedEnsemble, WeightedEnsemble
+from fitfinder.ensemble.model import member_output, stack_features
 from fitfinder.errors import DataError, MissingExtraError, ModelError
 from fitfinder.estimators import FAMILIES
 from fitfinder.export import OnnxModel, build_onnx, export_onnx, require_onnx
@@ -149,23 +151,140 @@ def test_datetime_and_boolean_columns_are_expanded_in_the_graph(tmp_path):
         assert export_onnx(model, tmp_path / f"{family}.onnx", frame, verbose=False)["labels_match"]
 
 
-def test_text_features_are_refused_naming_the_column(tmp_path):
+def text_frame() -> pd.DataFrame:
+    """300 rows with a free-text column 'notes' (TF-IDF features), a number and a 0/1 target."""
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
     rng = np.random.default_rng(1)
     notes = [" ".join(rng.choice(words, 8)) + f" note number {i}" for i in range(300)]
-    frame = pd.DataFrame({"notes": notes, "x": rng.normal(size=300), "y": rng.integers(0, 2, 300)})
+    return pd.DataFrame({"notes": notes, "x": rng.normal(size=300), "y": rng.integers(0, 2, 300)})
+
+
+def test_text_features_are_refused_naming_the_column(tmp_path):
+    frame = text_frame()
     model = direct_model(frame, "y", "glm", "binary")
     with pytest.raises(ModelError, match="text column 'notes'"):
         export_onnx(model, tmp_path / "m.onnx", frame, verbose=False)
     assert not (tmp_path / "m.onnx").exists()
 
 
-def test_stacked_ensemble_is_refused_by_name(credit, tmp_path):
+def tiny_nn_frame() -> pd.DataFrame:
+    """160 rows: a categorical 'color' and a number 'x' (one missing value each), a numeric
+    target 'y' and its sign as labels 'kind'."""
+    rng = np.random.default_rng(3)
+    n = 160
+    frame = pd.DataFrame(
+        {"color": rng.choice(["red", "green", "blue"], n), "x": rng.normal(size=n)}
+    )
+    frame.loc[5, "color"] = None
+    frame.loc[9, "x"] = np.nan
+    frame["y"] = np.where(frame["color"] == "red", 1.0, -1.0) + frame["x"].fillna(0)
+    frame["kind"] = np.where(frame["y"] > 0, "up", "down")
+    return frame
+
+
+def test_nn_network_with_embeddings_and_scaling_is_part_of_the_graph(tmp_path):
+    """Probe rows add an unseen category and missing values, which the graph must handle as
+    the embedding's index 0 and the imputed median."""
+    pytest.importorskip("torch")
+    frame = tiny_nn_frame()
+    probe = frame.copy()
+    probe.loc[:20, "color"] = "purple"
+    probe.loc[21:40, "color"] = None
+    probe.loc[41:50, "x"] = np.nan
+    for target, task, drop in (("kind", "binary", "y"), ("y", "regression", "kind")):
+        model = direct_model(frame.drop(columns=drop), target, "nn", task, rounds=3)
+        report = export_onnx(model, tmp_path / f"{task}.onnx", probe, verbose=False)
+        assert report["max_abs_diff"] <= 1e-4 * max(1.0, probe["y"].abs().max())
+        assert report["labels_match"]
+        graph = build_onnx(model).graph
+        assert {i.name: i.type.tensor_type.elem_type for i in graph.input} == {
+            "color": 8,  # string
+            "x": 11,  # double
+        }
+        embedding = [t for t in graph.initializer if t.name.endswith("embeddings.0.weight")]
+        assert embedding and embedding[0].dims[0] == 4  # three colors + missing/unseen
+
+
+def test_a_network_torch_cannot_export_is_refused_by_name(monkeypatch, tmp_path):
+    torch = pytest.importorskip("torch")
+    frame = tiny_nn_frame().drop(columns="y")
+    model = direct_model(frame, "kind", "nn", "binary", rounds=2)
+
+    def unsupported(*args, **kwargs):
+        raise RuntimeError("Unsupported: ONNX export of operator foo")
+
+    monkeypatch.setattr(torch.onnx, "export", unsupported)
+    with pytest.raises(ModelError, match="torch.onnx cannot export the nn network .*foo"):
+        export_onnx(model, tmp_path / "m.onnx", frame, verbose=False)
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_saved_nn_multiclass_exports_with_parity_on_its_sample(credit, tmp_path):
+    pytest.importorskip("torch")
+    train, test = (part.dropna(subset=["Home"]) for part in credit)
+    model = direct_model(train, "Home", "nn", "multiclass", rounds=3)
+    model.sample = model.schema.conform(test.head(150))
+    model.save(tmp_path)
+    report = load(tmp_path).export_onnx(tmp_path / "model.onnx")
+    assert report["max_abs_diff"] <= 1e-4 and report["labels_match"]
+    assert json.loads((tmp_path / "model.json").read_text())["onnx"]["parity_rows"] == 150
+    graph = OnnxModel(tmp_path / "model.onnx", model.schema, model.task, model.labels)
+    np.testing.assert_array_equal(graph.predict(test), model.predict(test))
+
+
+def stacked_model(frame: pd.DataFrame, target: str, task: str) -> FittedModel:
+    """A stacked ensemble (GLM, LightGBM, a fold-averaged GLM + LightGBM) whose meta-learner
+    is fitted on the members' training-row outputs, as ``stack_features`` builds them."""
+    fitted = [direct_model(frame, target, f, task) for f in ("glm", "lightgbm")]
+    first = fitted[0]
+    n_classes = 0 if task == "regression" else len(first.labels)
+    folds = WeightedEnsemble([m.pipeline for m in fitted], [0.5, 0.5], n_classes)
+    members = [first.pipeline, fitted[1].pipeline, folds]
+    X = first.schema.conform(frame.drop(columns=target))
+    features = stack_features([member_output(m, X, n_classes) for m in members])
+    y = prepare_target(frame[target], task).y
+    meta = (
+        LogisticRegression(solver="newton-cholesky")
+        if n_classes
+        else LinearRegression(positive=True)
+    )
+    stacked = StackedEnsemble(members, meta.fit(features, y), n_classes)
+    return FittedModel(stacked, first.schema, task, "auto", first.labels)
+
+
+@pytest.mark.parametrize(
+    ("target", "task"), [("Status", "binary"), ("Home", "multiclass"), ("Price", "regression")]
+)
+def test_stacked_ensemble_becomes_one_graph(credit, target, task, tmp_path):
+    train, test = (part.dropna(subset=[target]) for part in credit)
+    model = stacked_model(train, target, task)
+    assert export_onnx(model, tmp_path / "s.onnx", test, verbose=False)["labels_match"]
+    graph = OnnxModel(tmp_path / "s.onnx", model.schema, task, model.labels)
+    if task == "regression":
+        np.testing.assert_allclose(graph.predict(test), model.predict(test), rtol=1e-4)
+    else:
+        np.testing.assert_array_equal(graph.predict(test), model.predict(test))
+        np.testing.assert_allclose(graph.predict_proba(test), model.predict_proba(test), atol=1e-4)
+
+
+def test_stacked_ensemble_with_a_text_member_is_refused_naming_the_column(tmp_path):
+    frame = text_frame()
+    member = direct_model(frame, "y", "glm", "binary")
+    meta = LogisticRegression().fit(frame[["x"]].to_numpy(), frame["y"])
+    stacked = StackedEnsemble([member.pipeline], meta, n_classes=2)
+    model = FittedModel(stacked, member.schema, "binary", "auto", member.labels)
+    with pytest.raises(ModelError, match="text column 'notes'"):
+        export_onnx(model, tmp_path / "m.onnx", frame, verbose=False)
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_an_estimator_outside_pipelines_and_ensembles_is_refused_by_name(credit, tmp_path):
     train, test = credit
     member = direct_model(train, "Status", "glm", "binary")
-    stacked = StackedEnsemble([member.pipeline], meta=None, n_classes=2)
-    model = FittedModel(stacked, member.schema, "binary", "auto", member.labels)
-    with pytest.raises(ModelError, match="StackedEnsemble has no ONNX form"):
+    model = FittedModel(
+        member.pipeline.steps[-1][1], member.schema, "binary", "auto", member.labels
+    )
+    with pytest.raises(ModelError, match="LogisticRegression has no ONNX form"):
         export_onnx(model, tmp_path / "m.onnx", test, verbose=False)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 
+PROBA_FLOOR = 1e-6  # probabilities are clipped here before the stacker takes their logarithm
+
 
 def member_output(member, X, n_classes: int) -> np.ndarray:
     """A member's probabilities over all ``n_classes`` (or its values for regression)."""
@@ -79,6 +81,6 @@ def stack_features(outputs: list[np.ndarray]) -> np.ndarray:
         if out.ndim == 1:
             columns.append(out[:, None])
             continue
-        logp = np.log(np.clip(out, 1e-6, 1.0))
+        logp = np.log(np.clip(out, PROBA_FLOOR, 1.0))
         columns.append(logp[:, 1:] if out.shape[1] == 2 else logp)
     return np.hstack(columns)

@@ -64,6 +64,12 @@ class Graph:
         scaled = self.op("Mul", [x, self.const(np.float64(factor))])
         return self.op("Add", [scaled, self.const(np.float64(offset))]) if offset else scaled
 
+    def two_classes(self, margin: str) -> str:
+        """``[1 - sigmoid, sigmoid]`` [N, 2] of a [N, 1] double margin."""
+        positive = self.op("Sigmoid", [margin])
+        negative = self.op("Sub", [self.const(np.ones((1, 1))), positive])
+        return self.op("Concat", [negative, positive], axis=1)
+
     def inline(self, model: onnx.ModelProto, feeds: dict[str, str], prefix: str) -> list[str]:
         """Copy ``model``'s graph in, its inputs wired to ``feeds``; returns its output names."""
         graph = model.graph

@@ -1,12 +1,14 @@
 """The final estimator of a pipeline as ONNX nodes on the [N, F] double features.
 
-Tree ensembles go through ``trees`` (one TreeEnsemble node); the others (linear models, SVMs,
-k-NN) through skl2onnx, with converters added here for the two pieces it lacks: ``Nystroem``
-(RBF) and ``TransformedTargetRegressor`` over a ``StandardScaler``.
+Tree ensembles go through ``trees`` (one TreeEnsemble node), ``nn`` networks through
+``neural`` (torch.onnx); the others (linear models, SVMs, k-NN) through skl2onnx, with converters
+added here for the two pieces it lacks: ``Nystroem`` (RBF) and ``TransformedTargetRegressor``
+over a ``StandardScaler``.
 """
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 
 import numpy as np
@@ -46,7 +48,17 @@ def add_model(g: Graph, estimator, x: str, n_features: int, classify: bool) -> s
     for kinds, read in TREE_READERS:
         if isinstance(estimator, kinds):
             return add_trees(g, read(estimator, classify), x)
+    if _is_network(estimator):
+        from fitfinder.export.neural import add_network
+
+        return add_network(g, estimator, x, classify)
     return _skl2onnx(g, estimator, x, n_features, classify)
+
+
+def _is_network(estimator) -> bool:
+    """Whether ``estimator`` is an ``nn`` model (whose module, and torch, are then imported)."""
+    module = sys.modules.get("fitfinder.estimators.neural.estimator")
+    return module is not None and isinstance(estimator, module.NeuralEstimator)
 
 
 def _skl2onnx(g: Graph, estimator, x: str, n_features: int, classify: bool) -> str:
@@ -70,11 +82,16 @@ def _convert(estimator, n_features: int, classify: bool) -> onnx.ModelProto:
     except ModelError:
         raise
     except Exception as exc:  # skl2onnx signals "no converter" with several exception types
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(
             f"cannot export to ONNX: skl2onnx cannot convert {type(estimator).__name__} "
-            f"({reason}); serve the native model"
+            f"({failure_reason(exc)}); serve the native model"
         ) from exc
+
+
+def failure_reason(exc: Exception) -> str:
+    """The first line of a converter's error message (its type when the message is empty)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @cache

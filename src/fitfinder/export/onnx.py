@@ -1,4 +1,4 @@
-"""Export a fitted model — preprocessing, model or weighted ensemble — as one ONNX graph.
+"""Export a fitted model — preprocessing, model, weighted or stacked ensemble — as one ONNX graph.
 
 The graph takes one input per original column (see ``features``) and returns ``label`` (the
 user's labels) and ``probabilities`` [N, k] for classification, or ``value`` [N] for regression.
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from fitfinder.ensemble.model import PROBA_FLOOR
 from fitfinder.errors import DataError, ModelError
 from fitfinder.export.features import add_features, input_type
 from fitfinder.export.graph import DOUBLE, INT64, OPSET, STRING, Graph
@@ -81,11 +82,7 @@ def build_onnx(model: FittedModel) -> onnx.ModelProto:
     roles = model.schema.roles
     inputs = {c: g.input(c, input_type(roles[c])) for c in model.schema.used_columns}
     classify = model.task != "regression"
-    parts = []
-    for pipeline, weight in members(model.pipeline):
-        out = _member(g, model, pipeline, inputs, classify)
-        parts.append(out if weight == 1 else g.op("Mul", [out, g.const(np.float64(weight))]))
-    total = reduce(lambda a, b: g.op("Add", [a, b]), parts)
+    total = _output(g, model, model.pipeline, inputs, classify)
     if not classify:
         g.output("value", g.op("Reshape", [total, g.const(np.array([-1]))]), DOUBLE, [None])
         return g.model()
@@ -96,29 +93,59 @@ def build_onnx(model: FittedModel) -> onnx.ModelProto:
     return g.model()
 
 
-def members(estimator, weight: float = 1.0) -> list[tuple[Pipeline, float]]:
-    """The fitted pipelines a model averages, with their weights (one pipeline: weight 1)."""
-    from fitfinder.ensemble import WeightedEnsemble
+def _output(g: Graph, model: FittedModel, estimator, inputs, classify: bool) -> str:
+    """Probabilities over every label [N, k] or values [N, 1] of a pipeline or an ensemble of
+    them (ensembles nest, as in fold-averaged refits)."""
+    from fitfinder.ensemble import StackedEnsemble, WeightedEnsemble
 
     if isinstance(estimator, Pipeline):
-        return [(estimator, weight)]
-    if isinstance(estimator, WeightedEnsemble):  # nested: fold-averaged members
-        return [
-            pair
-            for member, w in zip(estimator.members, estimator.weights, strict=True)
-            for pair in members(member, weight * float(w))
-        ]
+        features = add_features(g, model.schema, estimator.steps[0][1], inputs)
+        return _final(g, model, estimator.steps[-1][1], features, classify)
+    if isinstance(estimator, WeightedEnsemble):
+        return _weighted(g, model, estimator, inputs, classify)
+    if isinstance(estimator, StackedEnsemble):
+        return _stacked(g, model, estimator, inputs, classify)
     raise ModelError(
         f"cannot export to ONNX: {type(estimator).__name__} has no ONNX form (a pipeline or a "
-        "weighted ensemble of pipelines has); serve the native model"
+        "weighted or stacked ensemble of pipelines has); serve the native model"
     )
 
 
-def _member(g: Graph, model: FittedModel, pipeline: Pipeline, inputs, classify: bool) -> str:
-    transformer, estimator = pipeline.steps[0][1], pipeline.steps[-1][1]
-    features = add_features(g, model.schema, transformer, inputs)
+def _weighted(g: Graph, model: FittedModel, ensemble, inputs, classify: bool) -> str:
+    """The weighted sum of the members' outputs."""
+    parts = [
+        g.op("Mul", [_output(g, model, member, inputs, classify), g.const(np.float64(w))])
+        for member, w in zip(ensemble.members, ensemble.weights, strict=True)
+    ]
+    return reduce(lambda a, b: g.op("Add", [a, b]), parts)
+
+
+def _stacked(g: Graph, model: FittedModel, ensemble, inputs, classify: bool) -> str:
+    """The meta-learner on the members' outputs."""
+    columns = [
+        _stack_feature(g, _output(g, model, member, inputs, classify), ensemble.n_classes)
+        for member in ensemble.members
+    ]
+    features = g.op("Concat", columns, axis=1) if len(columns) > 1 else columns[0]
+    return _final(g, model, ensemble.meta, features, classify)
+
+
+def _final(g: Graph, model: FittedModel, estimator, features: str, classify: bool) -> str:
+    """A fitted estimator on ``features``, its probabilities widened to every label."""
     out = add_model(g, estimator, features, estimator.n_features_in_, classify)
     return _all_labels(g, out, estimator.classes_, len(model.labels)) if classify else out
+
+
+def _stack_feature(g: Graph, out: str, n_classes: int) -> str:
+    """A member's meta-learner inputs, as ``stack_features`` makes them: its values, or the
+    logarithm of its floored probabilities (of the positive class only, for two classes)."""
+    if not n_classes:
+        return out
+    floored = g.op("Clip", [out, g.const(np.float64(PROBA_FLOOR)), g.const(np.float64(1.0))])
+    log_proba = g.op("Log", [floored])
+    if n_classes != 2:
+        return log_proba
+    return g.op("Gather", [log_proba, g.const(np.array([1], dtype=np.int64))], axis=1)
 
 
 def _all_labels(g: Graph, proba: str, seen, n_labels: int) -> str:

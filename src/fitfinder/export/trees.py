@@ -64,9 +64,7 @@ def add_trees(g: Graph, ensemble: Ensemble, x: str) -> str:
         return raw
     if ensemble.link == "softmax":
         return g.op("Softmax", [raw], axis=1)
-    positive = g.op("Sigmoid", [raw])
-    negative = g.op("Sub", [g.const(np.ones((1, 1))), positive])
-    return g.op("Concat", [negative, positive], axis=1)
+    return g.two_classes(raw)
 
 
 def _attributes(ensemble: Ensemble, dtype) -> dict:

@@ -12,6 +12,8 @@ import io
 import json
 import math
 from collections.abc import Callable
+from operator import itemgetter
+from typing import Any
 
 import numpy as np
 import orjson
@@ -20,6 +22,7 @@ import pandas as pd
 from fitfinder.data.schema import BOOL_MAP, CONVERTERS, Role, Schema, parse_dates
 
 SCALARS = (str, int, float)  # what JSON and CSV cells hold (bool is an int)
+SCALAR_TYPES = frozenset({*SCALARS, bool, type(None)})  # exact types, for a fast check
 
 
 class RequestError(Exception):
@@ -57,15 +60,24 @@ def parse_body(body: bytes, content_type: str, columns: list[str]) -> dict[str, 
 
 
 def _record_columns(records: list, columns: list[str]) -> dict[str, list]:
+    """Records transposed to columns (``itemgetter`` over the rows: no Python loop per value)."""
     if not records:
         raise RequestError(400, "empty batch: send at least one row")
+    try:
+        return {c: list(map(itemgetter(c), records)) for c in columns}
+    except (KeyError, TypeError) as exc:
+        raise _bad_record(records, columns) from exc
+
+
+def _bad_record(records: list, columns: list[str]) -> RequestError:
+    """The error naming the first record that is not an object or lacks a used column."""
     for i, record in enumerate(records):
         if not isinstance(record, dict):
-            raise RequestError(422, f"row {i} is not an object of column values")
+            return RequestError(422, f"row {i} is not an object of column values")
         missing = [c for c in columns if c not in record]
         if missing:
-            raise RequestError(422, f"row {i} lacks column '{missing[0]}'", missing[0])
-    return {c: [record[c] for record in records] for c in columns}
+            return RequestError(422, f"row {i} lacks column '{missing[0]}'", missing[0])
+    return RequestError(422, "records must be objects of column values")
 
 
 def _array_columns(data: dict, columns: list[str]) -> dict[str, list]:
@@ -111,6 +123,9 @@ def _present(values: list) -> list[bool]:
 
 
 def _scalars(name: str, values: list) -> None:
+    """Refuse a list or an object among ``values``, naming its row."""
+    if set(map(type, values)) <= SCALAR_TYPES:
+        return
     for i, v in enumerate(values):
         if v is not None and not isinstance(v, SCALARS):
             raise _bad(name, i, f"expected a single value, got {type(v).__name__}")
@@ -143,26 +158,32 @@ def _is_number(value) -> bool:
 
 def _flags(name: str, values: list) -> np.ndarray:
     """1.0 / 0.0 for true/false, 1/0 and yes/no-like words; NaN for missing."""
-    _scalars(name, values)
-    flags = np.full(len(values), np.nan)
-    for i, (v, present) in enumerate(zip(values, _present(values), strict=True)):
-        if not present:
-            continue
-        flag = float(v) if isinstance(v, bool) else BOOL_MAP.get(str(v).strip().lower())
-        if flag is None:
-            raise _bad(name, i, f"expected true/false, got {v!r}")
-        flags[i] = flag
-    return flags
+    flags = _per_distinct(name, values, _flag, "true/false")
+    return flags.astype(np.float64)
+
+
+def _flag(value) -> float | None:
+    return float(value) if isinstance(value, bool) else BOOL_MAP.get(str(value).strip().lower())
 
 
 def _categories(name: str, values: list) -> np.ndarray:
     """Strings, NaN for missing (unseen categories are left to the model, as in predict)."""
+    return _per_distinct(name, values, str, "a category")
+
+
+def _per_distinct(name: str, values: list, convert: Callable[[Any], Any], what: str) -> np.ndarray:
+    """``convert`` applied once per distinct value (as ``Schema.conform`` does), NaN where
+    missing; the first row whose value it turns into None is refused as not ``what``."""
     _scalars(name, values)
-    out = np.empty(len(values), dtype=object)
-    out[:] = [
-        str(v) if present else np.nan for v, present in zip(values, _present(values), strict=True)
-    ]
-    return out
+    codes, distinct = pd.factorize(np.array(values, dtype=object))
+    table = np.empty(len(distinct) + 1, dtype=object)
+    table[:-1] = [convert(v) for v in distinct]
+    table[-1] = np.nan  # code -1: missing
+    refused = np.flatnonzero(np.equal(table, None))
+    if len(refused):
+        i = int(np.flatnonzero(codes == refused[0])[0])
+        raise _bad(name, i, f"expected {what}, got {values[i]!r}")
+    return table[codes]
 
 
 def _dates(name: str, values: list) -> np.ndarray:
