@@ -1,17 +1,17 @@
 """Side-by-side benchmark: fitfinder vs FLAML vs default LightGBM on the shared datasets.
 
     python bench/run_bench.py --budgets 30 120 [--only credit_data penguins]
-        [--systems fitfinder flaml lightgbm] [--datasets DIR] [--out bench/results]
+        [--systems fitfinder flaml lightgbm fitfinder_random] [--datasets DIR] [--out bench/results]
 
 Each (dataset, budget, system) runs sequentially as its own subprocess; the driver splits
 the data, scores every system's saved test predictions with one function (scoring.py) and
-writes results.csv and results.md. See bench/README.md for the protocol.
+writes results.csv and results.md, plus the searching systems' anytime curves (curves.csv,
+plots/<dataset>.png). See bench/README.md for the protocol.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import signal
@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import anytime
 import numpy as np
 import pandas as pd
 from flaml_env import ensure_flaml_python
@@ -30,12 +31,19 @@ from sklearn.model_selection import train_test_split
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 DEFAULT_DATASETS = REPO.parent / "shared" / "datasets"
-SYSTEMS = ("fitfinder", "flaml", "lightgbm")
-LABELS = {"fitfinder": "fitfinder", "flaml": "FLAML", "lightgbm": "LightGBM-default"}
-BUDGETED = ("fitfinder", "flaml")  # LightGBM-default ignores the budget
+MAIN_SYSTEMS = ("fitfinder", "flaml", "lightgbm")  # the default run and the main table
+SYSTEMS = (*MAIN_SYSTEMS, "fitfinder_random")
+LABELS = {"fitfinder": "fitfinder", "flaml": "FLAML", "lightgbm": "LightGBM-default",
+          "fitfinder_random": "fitfinder (random search)"}  # fmt: skip
+BUDGETED = ("fitfinder", "flaml", "fitfinder_random")  # LightGBM-default ignores the budget
 RUNNABLE_TASKS = ("binary", "multiclass", "regression", "text")
 LINGER_S = 3.0  # how long a system's helper processes may outlive it before being killed
 NOT_RUN = {"forecast": "forecasting not yet supported"}
+ANYTIME_HEAD = """## Anytime curves and held-out time checks
+
+Validation scores are each system's own, on its own validation split: compare the curves'
+shapes and times, not their values across systems. Plots: plots/<dataset>.png.
+"""
 CSV_FIELDS = [
     "dataset", "task", "metric", "budget", "system", "score", "wall_time_s", "over_budget_s",
     "status", "error", "process_s", "predict_time_s", "load_1m",
@@ -66,16 +74,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--budgets", type=float, nargs="+", default=[30.0, 120.0])
     p.add_argument("--datasets", "--datasets-dir", type=Path, default=DEFAULT_DATASETS)
     p.add_argument("--only", nargs="+", help="dataset names to run (default: all)")
-    p.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
+    p.add_argument(
+        "--systems", nargs="+", choices=SYSTEMS, help="default: " + " ".join(MAIN_SYSTEMS)
+    )
     p.add_argument("--out", type=Path, default=BENCH / "results")
     p.add_argument("--timeout-factor", type=float, default=3.0, help="kill at F*budget + 60 s")
     p.add_argument(
         "--collect",
         action="store_true",
-        help="run nothing: build the tables from the outputs an earlier (maybe interrupted) run left in --out",
+        help="run nothing: build the tables and plots from the outputs an earlier (maybe interrupted) run left in --out",
     )
     p.add_argument("--bootstrap", type=int, default=1000, help="paired bootstrap resamples")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    # --collect picks up every system the earlier run left unless told otherwise
+    args.systems = args.systems or list(SYSTEMS if args.collect else MAIN_SYSTEMS)
+    return args
 
 
 def fit_task(entry: dict) -> str:
@@ -231,24 +244,33 @@ def compare(rows: dict[str, Result], preds: dict, target: Target, n_boot: int) -
     return cmp
 
 
-def run_dataset(entry: dict, args: argparse.Namespace, pythons: dict) -> list[Comparison]:
-    """Every (budget, system) on one dataset."""
+def system_dir(out: Path, dataset: str, budget: float, system: str) -> Path:
+    """Where one (dataset, budget, system) keeps its spec, log, predictions and curve."""
+    return out / "work" / dataset / f"{budget:g}" / system
+
+
+def run_dataset(
+    entry: dict, args: argparse.Namespace, pythons: dict
+) -> tuple[list[Comparison], list[anytime.Check]]:
+    """Every (budget, system) on one dataset; the per-budget comparisons and held-out checks."""
     work = args.out / "work" / entry["name"]
     work.mkdir(parents=True, exist_ok=True)
     data = args.datasets / entry["file"]
     target = make_split(entry, pd.read_parquet(data), work / "split.npz")
-    comparisons = []
+    comparisons, preds_by_budget = [], {}
     for budget in args.budgets:
         rows, preds = {}, {}
+        preds_by_budget[budget] = preds
         for system in args.systems:
             row = Result(entry["name"], entry["task"], entry["metric"], budget, system)
             spec = {
                 "data": str(data), "split": str(work / "split.npz"), "target": entry["target"],
                 "drop": entry["dropped_columns"], "task": fit_task(entry),
-                "metric": entry["metric"], "positive_class": entry.get("positive_class"),
-                "budget": budget, "seed": 0, "out_dir": str(work / f"{budget:g}" / system),
+                "metric": entry["metric"], "greater_is_better": GREATER_IS_BETTER[entry["metric"]],
+                "positive_class": entry.get("positive_class"), "budget": budget, "seed": 0,
+                "out_dir": str(system_dir(args.out, entry["name"], budget, system)),
             }  # fmt: skip
-            print(f"  {entry['name']:<20} budget {budget:>5g}s  {system:<10}", end="", flush=True)
+            print(f"  {entry['name']:<20} budget {budget:>5g}s  {system:<16}", end="", flush=True)
             if args.collect:
                 if not (Path(spec["out_dir"]) / "meta.json").exists():
                     print("  not run")
@@ -256,6 +278,7 @@ def run_dataset(entry: dict, args: argparse.Namespace, pythons: dict) -> list[Co
                 preds[system] = score_row(row, target, collect_system(row, spec))
             elif isinstance(pythons[system], Exception):
                 row.status, row.error = "failed", f"environment: {pythons[system]}"[:300]
+                preds[system] = None
             else:
                 timeout = args.timeout_factor * budget + 60
                 raw = run_system(row, spec, pythons[system], timeout)
@@ -264,7 +287,9 @@ def run_dataset(entry: dict, args: argparse.Namespace, pythons: dict) -> list[Co
             rows[system] = row
         if rows:
             comparisons.append(compare(rows, preds, target, args.bootstrap))
-    return comparisons
+    return comparisons, anytime.held_out_checks(
+        entry["name"], preds_by_budget, target, args.bootstrap
+    )
 
 
 def _fmt(x: float | None, signed: bool = False) -> str:
@@ -284,8 +309,13 @@ def _time(row: Result | None) -> str:
     return "—" if row is None or row.wall_time_s is None else f"{row.wall_time_s:.1f}"
 
 
-def markdown(comparisons: list[Comparison], skipped: list[tuple[str, str]]) -> str:
-    """The side-by-side table, the datasets not run, and the summary line."""
+def markdown(
+    comparisons: list[Comparison],
+    skipped: list[tuple[str, str]],
+    checks: list[anytime.Check] = (),
+    curves_md: str = "",
+) -> str:
+    """The side-by-side table, the datasets not run, the anytime section, the summary lines."""
     head = (
         "| dataset | metric | budget (s) | fitfinder | FLAML | LightGBM-default | best rival "
         "| fitfinder advantage [95 % CI] | verdict | fit s: fitfinder / FLAML / LGBM "
@@ -300,7 +330,7 @@ def markdown(comparisons: list[Comparison], skipped: list[tuple[str, str]]) -> s
             adv = f"{_fmt(point, True)} [{_fmt(low, True)}, {_fmt(high, True)}]"
         ff = r.get("fitfinder")
         in_budget = "—" if ff is None or ff.wall_time_s is None else _yes(within_budget(ff))
-        times = " / ".join(_time(r.get(s)) for s in SYSTEMS)
+        times = " / ".join(_time(r.get(s)) for s in MAIN_SYSTEMS)
         cells = [c.dataset, c.metric, f"{c.budget:g}", _cell(ff), _cell(r.get("flaml")),
                  _cell(r.get("lightgbm")), LABELS.get(c.best, "—"), adv, c.verdict or "—",
                  times, in_budget]  # fmt: skip
@@ -312,7 +342,10 @@ def markdown(comparisons: list[Comparison], skipped: list[tuple[str, str]]) -> s
         if r.status != "ok"
     ]
     not_run = [f"- {name}: not run: {why}" for name, why in skipped]
-    lines += ["", *failures, *not_run, "", summary(comparisons)]
+    lines += ["", *failures, *not_run, ""]
+    if curves_md or checks:
+        lines += [ANYTIME_HEAD, curves_md, "", anytime.checks_table(checks), ""]
+    lines += summaries(comparisons, checks)
     return "\n".join(lines) + "\n"
 
 
@@ -336,15 +369,42 @@ def summary(comparisons: list[Comparison]) -> str:
     )
 
 
-def write_results(out: Path, comparisons: list[Comparison], skipped: list) -> str:
-    rows = [asdict(r) for c in comparisons for r in c.rows.values()]
-    with (out / "results.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    text = markdown(comparisons, skipped)
-    (out / "results.md").write_text(text)
-    return text
+def summaries(comparisons: list[Comparison], checks: list[anytime.Check]) -> list[str]:
+    """The SUMMARY line, then the HALF-TIME and VS-RANDOM lines where they were measured."""
+    return [summary(comparisons), *anytime.check_summaries(checks)]
+
+
+def read_curves(out: Path, comparisons: list[Comparison]) -> pd.DataFrame:
+    """Every finished system's curve.csv in one long frame (anytime.CURVE_FIELDS)."""
+    frames = [
+        pd.read_csv(path).assign(
+            dataset=r.dataset, metric=r.metric, budget=r.budget, system=r.system
+        )
+        for c in comparisons
+        for r in c.rows.values()
+        if r.status == "ok"
+        and (path := system_dir(out, r.dataset, r.budget, r.system) / "curve.csv").exists()
+    ]
+    return (
+        pd.concat(frames)[anytime.CURVE_FIELDS]
+        if frames
+        else pd.DataFrame(columns=anytime.CURVE_FIELDS)
+    )
+
+
+def write_results(
+    out: Path, comparisons: list[Comparison], checks: list[anytime.Check], skipped: list
+) -> None:
+    """results.csv, curves.csv, plots/<dataset>.png and results.md."""
+    results = pd.DataFrame([asdict(r) for c in comparisons for r in c.rows.values()],
+                           columns=CSV_FIELDS)  # fmt: skip
+    results.to_csv(out / "results.csv", index=False)
+    curves = read_curves(out, comparisons)
+    curves.to_csv(out / "curves.csv", index=False)
+    for dataset, part in curves.groupby("dataset", sort=False):
+        anytime.plot_dataset(part, out / "plots" / f"{dataset}.png")
+    curves_md = anytime.curve_table(curves, results) if len(curves) else ""
+    (out / "results.md").write_text(markdown(comparisons, skipped, checks, curves_md))
 
 
 def resolve_pythons(systems: list[str]) -> dict:
@@ -378,16 +438,17 @@ def main(argv: list[str] | None = None) -> int:
     entries, skipped = select(json.loads(manifest_path.read_text()), args.only)
     args.out.mkdir(parents=True, exist_ok=True)
     pythons = {} if args.collect else resolve_pythons(args.systems)
-    comparisons = []
+    comparisons, checks = [], []
     for entry in entries:
         if args.collect and not (args.out / "work" / entry["name"]).exists():
             skipped.append((entry["name"], "not run in this benchmark run"))
             continue
-        comparisons += run_dataset(entry, args, pythons)
-    text = write_results(args.out, comparisons, skipped)
-    print(
-        f"\nwrote {args.out / 'results.csv'} and {args.out / 'results.md'}\n{text.splitlines()[-1]}"
-    )
+        dataset_comparisons, dataset_checks = run_dataset(entry, args, pythons)
+        comparisons += dataset_comparisons
+        checks += dataset_checks
+    write_results(args.out, comparisons, checks, skipped)
+    print(f"\nwrote results.csv, results.md, curves.csv and plots/ in {args.out}")
+    print("\n".join(summaries(comparisons, checks)))
     return 0
 
 

@@ -5,7 +5,7 @@ numpy, pandas and the standard library.
 
 Spec (JSON): data (parquet path), split (npz with ``train``/``test`` row indices), target,
 drop (columns to drop), task (binary / multiclass / regression), metric (the manifest's
-name), positive_class, budget (s), seed, out_dir.
+name), greater_is_better (the metric's direction), positive_class, budget (s), seed, out_dir.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import pandas as pd
 
 #: fit(X_train, y_train, spec) -> a fitted object with predict (and predict_proba, classes_)
 Fit = Callable[[pd.DataFrame, pd.Series, dict], Any]
+#: curve(fitted, spec, fit start as time.time()) -> (elapsed s, validation score) per trial
+Curve = Callable[[Any, dict, float], list[tuple[float, float]]]
 
 
 def load_split(spec: dict) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
@@ -49,13 +51,26 @@ def write_outputs(out_dir: Path, pred: np.ndarray, proba, classes, info: dict) -
     (out_dir / "meta.json").write_text(json.dumps(info, default=str))
 
 
-def run(fit: Fit) -> None:
-    """Load the spec named on the command line, time ``fit``, predict the test rows, save."""
+def write_curve(path: Path, points: list[tuple[float, float]], greater_is_better: bool) -> None:
+    """curve.csv: per finished trial, in time order, its validation score and the best so far."""
+    frame = pd.DataFrame(points, columns=["elapsed_s", "val_score"]).sort_values("elapsed_s")
+    best = frame["val_score"].cummax() if greater_is_better else frame["val_score"].cummin()
+    frame.assign(best_val_score=best).to_csv(path, index=False)
+
+
+def run(fit: Fit, curve: Curve | None = None) -> None:
+    """Load the spec named on the command line, time ``fit``, predict the test rows, save.
+
+    With ``curve``, also write the system's anytime curve (curve.csv) from the fitted object.
+    """
     spec = json.loads(Path(sys.argv[1]).read_text())
     X_train, y_train, X_test = load_split(spec)
-    start = time.perf_counter()
+    started, start = time.time(), time.perf_counter()
     model = fit(X_train, y_train, spec)
     fit_time = time.perf_counter() - start
+    if curve is not None:
+        points = curve(model, spec, started)
+        write_curve(Path(spec["out_dir"]) / "curve.csv", points, spec["greater_is_better"])
     start = time.perf_counter()
     pred = model.predict(X_test)
     proba = model.predict_proba(X_test) if spec["task"] != "regression" else None

@@ -6,22 +6,41 @@ import pandas as pd
 from common import run
 
 from fitfinder import AutoML
+from fitfinder.ensemble import ENSEMBLE_FAMILY
 
 #: manifest metric name -> fitfinder's name
 METRICS = {"roc_auc": "roc_auc", "log_loss": "log_loss", "rmse": "rmse", "macro_f1": "f1_macro"}
 
 
-def fit(X_train: pd.DataFrame, y_train: pd.Series, spec: dict) -> AutoML:
+def fit(X_train: pd.DataFrame, y_train: pd.Series, spec: dict, search: str = "auto") -> AutoML:
     automl = AutoML(
         time_budget=spec["budget"],
         metric=METRICS[spec["metric"]],
         task=spec["task"],
         seed=spec["seed"],
+        search=search,
         verbose=0,
     )
     automl.fit(X_train, y_train)
     return automl
 
 
+def journal_curve(automl: AutoML, spec: dict, started: float) -> list[tuple[float, float]]:
+    """(seconds since ``started``, validation score) of each finished trial in the journal.
+
+    The ensemble's row counts only when the final model is that ensemble (its score is then
+    the model's validation score). Seconds run from the fit() call, not from the journal's
+    run creation, which comes after loading and splitting the data.
+    """
+    used_ensemble = "ensemble" in automl.model_.info
+    return [
+        (trial.finished_at.timestamp() - started, trial.score)
+        for trial in automl.journal_.trials(automl.run_id_)
+        if trial.status == "done"
+        and trial.score is not None
+        and (trial.family != ENSEMBLE_FAMILY or used_ensemble)
+    ]
+
+
 if __name__ == "__main__":
-    run(fit)
+    run(fit, journal_curve)

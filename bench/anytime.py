@@ -1,0 +1,142 @@
+"""Anytime curves (best validation score vs elapsed seconds) and the held-out time checks.
+
+Each searching system writes curve.csv (bench/systems/common.py). Validation scores come from
+each system's own validation split, so curves of different systems show shape and speed, not
+which is better; the held-out checks below answer that on the shared test set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure  # no pyplot: PNGs render with Agg, no display needed
+from scoring import GREATER_IS_BETTER, Target, paired_bootstrap, verdict
+
+CURVE_FIELDS = ["dataset", "metric", "budget", "system", "elapsed_s", "val_score", "best_val_score"]
+COLORS = {"fitfinder": "tab:blue", "fitfinder_random": "tab:green", "flaml": "tab:orange"}
+VERDICTS = ("better", "within noise", "worse", "failed")
+
+
+@dataclass
+class Check:
+    """Held-out paired bootstrap of run ``a`` against run ``b``, each a (system, budget)."""
+
+    kind: str  # "half-time" or "vs random"
+    dataset: str
+    a: tuple[str, float]
+    b: tuple[str, float]
+    advantage: tuple[float, float, float] | None = None  # point, 95 % low, high; a better > 0
+    verdict: str = "failed"
+
+
+def held_out_checks(
+    dataset: str, preds: dict[float, dict[str, np.ndarray | None]], target: Target, n_boot: int
+) -> list[Check]:
+    """The half-time check and fitfinder vs fitfinder_random at each budget, where both ran.
+
+    Half-time: fitfinder at the largest budget of at most half the largest one, against FLAML
+    at the largest. ``preds[budget][system]`` is None for a run that failed.
+    """
+    budgets = sorted(preds)
+    halves = [b for b in budgets if b <= budgets[-1] / 2]
+    pairs = [("vs random", ("fitfinder", b), ("fitfinder_random", b)) for b in budgets]
+    if halves:
+        pairs.insert(0, ("half-time", ("fitfinder", halves[-1]), ("flaml", budgets[-1])))
+    checks = []
+    for kind, a, b in pairs:
+        if a[0] not in preds[a[1]] or b[0] not in preds[b[1]]:
+            continue  # not part of this run
+        check = Check(kind, dataset, a, b)
+        pred_a, pred_b = preds[a[1]][a[0]], preds[b[1]][b[0]]
+        if pred_a is not None and pred_b is not None:
+            check.advantage = paired_bootstrap(target, pred_a, pred_b, n_boot)
+            check.verdict = verdict(*check.advantage[1:])
+        checks.append(check)
+    return checks
+
+
+def check_summaries(checks: list[Check]) -> list[str]:
+    """HALF-TIME and VS-RANDOM target lines (one per budget), for the checks that exist."""
+    lines = []
+    half = [c for c in checks if c.kind == "half-time"]
+    if half:
+        (_, small), (_, large) = half[0].a, half[0].b
+        met = sum(c.verdict in ("better", "within noise") for c in half)
+        lines.append(
+            f"HALF-TIME: fitfinder at {small:g} s within noise of or better than FLAML at "
+            f"{large:g} s on {met}/{len(half)} ({_tally(half)}); target: at least half"
+        )
+    randoms = [c for c in checks if c.kind == "vs random"]
+    for budget in sorted({c.a[1] for c in randoms}):
+        same = [c for c in randoms if c.a[1] == budget]
+        ahead = sum(c.advantage is not None and c.advantage[0] > 0 for c in same)
+        lines.append(
+            f"VS-RANDOM at {budget:g} s: fitfinder's test score better than fitfinder_random's "
+            f"on {ahead}/{len(same)} ({_tally(same)}); target: better on 75 %"
+        )
+    return lines
+
+
+def _tally(checks: list[Check]) -> str:
+    """The paired-bootstrap verdicts, counted."""
+    return ", ".join(f"{v} {sum(c.verdict == v for c in checks)}" for v in VERDICTS)
+
+
+def checks_table(checks: list[Check]) -> str:
+    """Markdown: one row per held-out check."""
+    lines = [
+        "| dataset | check | run A | run B | A's advantage [95 % CI] | verdict |",
+        "|---" * 6 + "|",
+    ]
+    for c in checks:
+        adv = "—"
+        if c.advantage is not None:
+            adv = "{:+.4g} [{:+.4g}, {:+.4g}]".format(*c.advantage)
+        runs = [f"{system} {budget:g} s" for system, budget in (c.a, c.b)]
+        lines.append(f"| {c.dataset} | {c.kind} | {runs[0]} | {runs[1]} | {adv} | {c.verdict} |")
+    return "\n".join(lines)
+
+
+def curve_table(curves: pd.DataFrame, results: pd.DataFrame) -> str:
+    """Markdown: per dataset x budget x searching system, its curve's shape and test score."""
+    lines = [
+        "| dataset | budget (s) | system | trials | first result (s) | last improvement (s) "
+        "| final validation score | test score |",
+        "|---" * 8 + "|",
+    ]
+    keys = ["dataset", "budget", "system"]
+    test = results.set_index(keys)["score"]
+    for (dataset, budget, system), curve in curves.groupby(keys, sort=False):
+        final = curve["best_val_score"].iloc[-1]
+        improved = curve.loc[curve["best_val_score"] == final, "elapsed_s"].iloc[0]
+        cells = [dataset, f"{budget:g}", system, str(len(curve)), f"{curve['elapsed_s'].iloc[0]:.1f}",
+                 f"{improved:.1f}", f"{final:.4g}", _num(test.get((dataset, budget, system)))]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _num(x: float | None) -> str:
+    return "—" if x is None or pd.isna(x) else f"{x:.4g}"
+
+
+def plot_dataset(curves: pd.DataFrame, path: Path) -> None:
+    """One panel per budget with each system's best-so-far validation score as a step curve."""
+    dataset, metric = curves["dataset"].iloc[0], curves["metric"].iloc[0]
+    budgets = sorted(curves["budget"].unique())
+    fig = Figure(figsize=(5 * len(budgets), 4), layout="tight")
+    axes = fig.subplots(1, len(budgets), sharey=True, squeeze=False)
+    for ax, budget in zip(axes[0], budgets, strict=True):
+        for system, curve in curves[curves["budget"] == budget].groupby("system", sort=False):
+            ax.step(curve["elapsed_s"], curve["best_val_score"], where="post", marker=".",
+                    color=COLORS.get(system), label=system)  # fmt: skip
+        ax.axvline(budget, color="grey", linestyle=":", linewidth=1)
+        ax.set(title=f"budget {budget:g} s", xlabel="seconds since fit() started")
+        ax.legend()
+    better = "higher" if GREATER_IS_BETTER[metric] else "lower"
+    axes[0][0].set_ylabel(f"best validation {metric} so far ({better} is better)")
+    fig.suptitle(f"{dataset}: each system on its own validation split")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)

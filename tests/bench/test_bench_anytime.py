@@ -1,0 +1,123 @@
+"""Anytime curves: extraction from fitfinder's journal and FLAML's log, checks, plots."""
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import run_bench
+from anytime import check_summaries, held_out_checks, plot_dataset
+from common import write_curve
+from run_fitfinder import journal_curve
+from run_flaml import log_curve
+from scoring import Target
+
+from fitfinder import AutoML
+
+
+def test_fitfinder_curve_from_the_journal_of_a_real_fit(breast_cancer, tmp_path):
+    train, _ = breast_cancer
+    automl = AutoML(max_trials=3, estimators=["glm", "lightgbm"], split="holdout",
+                    metric="roc_auc", seed=0, verbose=0)  # fmt: skip
+    started = time.time()
+    automl.fit(train, target="target")
+    fit_s = time.time() - started
+    points = journal_curve(automl, {}, started)
+    # the three trials, and the ensemble's journal row only when the model is that ensemble
+    assert len(points) == 3 + ("ensemble" in automl.model_.info)
+    assert all(0 < elapsed <= fit_s for elapsed, _ in points)
+    write_curve(tmp_path / "curve.csv", points, greater_is_better=True)
+    curve = pd.read_csv(tmp_path / "curve.csv")
+    assert curve["elapsed_s"].is_monotonic_increasing
+    assert curve["best_val_score"].is_monotonic_increasing
+    assert curve["best_val_score"].iloc[-1] == pytest.approx(automl.model_.info["validation_score"])
+
+
+def _flaml_record(record_id, wall, loss):
+    """A line as FLAML 2.3's TrainingLogRecord.dump writes it."""
+    return json.dumps({"record_id": record_id, "iter_per_learner": 1, "logged_metric": None,
+                       "trial_time": 0.1, "wall_clock_time": wall, "validation_loss": loss,
+                       "config": {"n_estimators": 4}, "learner": "lgbm", "sample_size": 100})  # fmt: skip
+
+
+def test_flaml_log_becomes_scores_in_the_metric_direction(tmp_path):
+    log = tmp_path / "flaml_log.jsonl"
+    lines = [_flaml_record(0, 0.5, 0.30), _flaml_record(1, 1.2, float("inf")),
+             _flaml_record(2, 2.0, 0.10), json.dumps({"curr_best_record_id": 2}),
+             _flaml_record(3, 3.5, 0.20)]  # fmt: skip
+    log.write_text("\n".join(lines) + "\n")
+    assert log_curve(log, greater_is_better=True) == pytest.approx(
+        [(0.5, 0.7), (2.0, 0.9), (3.5, 0.8)]
+    )
+    points = log_curve(log, greater_is_better=False)
+    assert points == pytest.approx([(0.5, 0.3), (2.0, 0.1), (3.5, 0.2)])
+    write_curve(tmp_path / "curve.csv", points, greater_is_better=False)
+    assert pd.read_csv(tmp_path / "curve.csv")["best_val_score"].tolist() == pytest.approx(
+        [0.3, 0.1, 0.1]
+    )
+
+
+def test_held_out_checks_pair_the_half_budget_and_random_runs():
+    y = np.linspace(0, 10, 300)
+    target = Target("rmse", y, [], None)
+    preds = {30.0: {"fitfinder": y + 0.05, "fitfinder_random": y + 1.0, "lightgbm": y},
+             120.0: {"fitfinder": y + 0.05, "flaml": y + 1.0, "fitfinder_random": None}}  # fmt: skip
+    checks = held_out_checks("d", preds, target, n_boot=100)
+    assert [(c.kind, c.a, c.b, c.verdict) for c in checks] == [
+        ("half-time", ("fitfinder", 30.0), ("flaml", 120.0), "better"),
+        ("vs random", ("fitfinder", 30.0), ("fitfinder_random", 30.0), "better"),
+        ("vs random", ("fitfinder", 120.0), ("fitfinder_random", 120.0), "failed"),
+    ]
+    lines = check_summaries(checks)
+    assert (
+        lines[0].startswith("HALF-TIME: fitfinder at 30 s") and "FLAML at 120 s on 1/1" in lines[0]
+    )
+    assert "on 1/1 (better 1," in lines[1] and "on 0/1 (better 0," in lines[2]
+
+
+def test_no_half_budget_means_no_half_time_check():
+    target = Target("rmse", np.zeros(3), [], None)
+    preds = {60.0: {"fitfinder": np.zeros(3), "flaml": np.ones(3)},
+             100.0: {"fitfinder": np.zeros(3), "flaml": np.ones(3)}}  # fmt: skip
+    assert held_out_checks("d", preds, target, n_boot=10) == []
+
+
+def _curve(system, budget, scores):
+    elapsed = np.arange(1, len(scores) + 1) * budget / (len(scores) + 1)
+    return pd.DataFrame({"dataset": "d", "metric": "roc_auc", "budget": budget, "system": system,
+                         "elapsed_s": elapsed, "val_score": scores,
+                         "best_val_score": np.maximum.accumulate(scores)})  # fmt: skip
+
+
+def test_plot_is_written_as_png(tmp_path):
+    curves = pd.concat([_curve("fitfinder", 5.0, [0.8, 0.85, 0.84]), _curve("flaml", 5.0, [0.7, 0.9]),
+                        _curve("fitfinder", 10.0, [0.8, 0.86])])  # fmt: skip
+    plot_dataset(curves, tmp_path / "plots" / "d.png")
+    assert (tmp_path / "plots" / "d.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_results_gather_curves_into_tables_and_plots(tmp_path):
+    rows = {}
+    for system, scores in [("fitfinder", [0.8, 0.9]), ("flaml", [0.85]), ("lightgbm", None)]:
+        rows[system] = run_bench.Result("d", "binary", "roc_auc", 10.0, system, score=0.8)
+        if scores is not None:
+            folder = run_bench.system_dir(tmp_path, "d", 10.0, system)
+            folder.mkdir(parents=True)
+            write_curve(
+                folder / "curve.csv", [(2.0 * (i + 1), s) for i, s in enumerate(scores)], True
+            )
+    comparison = run_bench.Comparison("d", "roc_auc", 10.0, rows)
+    run_bench.write_results(tmp_path, [comparison], [], [])
+    assert (tmp_path / "plots" / "d.png").exists()
+    curves = pd.read_csv(tmp_path / "curves.csv")
+    assert curves.groupby("system").size().to_dict() == {"fitfinder": 2, "flaml": 1}
+    text = (tmp_path / "results.md").read_text()
+    assert "| d | 10 | fitfinder | 2 | 2.0 | 4.0 | 0.9 | 0.8 |" in text
+
+
+def test_random_search_runs_when_asked_and_is_collected_by_default():
+    assert run_bench.parse_args([]).systems == ["fitfinder", "flaml", "lightgbm"]
+    chosen = run_bench.parse_args(["--systems", "fitfinder", "fitfinder_random"]).systems
+    assert chosen == ["fitfinder", "fitfinder_random"]
+    assert "fitfinder_random" in run_bench.parse_args(["--collect"]).systems
