@@ -23,12 +23,15 @@ from fitfinder.data import Schema, TargetInfo, as_frame, make_splits, prepare_ta
 from fitfinder.ensemble import ENSEMBLE_FAMILY, EnsemblePlan, plan_ensemble
 from fitfinder.ensemble.build import MAX_CANDIDATES
 from fitfinder.errors import ConfigError, DataError, FitfinderError, ResumeError
-from fitfinder.estimators import select_families
+from fitfinder.estimators import FAMILIES, select_families
 from fitfinder.finalize import Finalizer, refit_seconds
 from fitfinder.metrics import get_metric
 from fitfinder.model import JOURNAL_FILE, SAMPLE_ROWS, FittedModel
 from fitfinder.progress import Progress
+from fitfinder.search.portfolio import portfolio_configs
+from fitfinder.search.pruners import CurveBook, Pruner, make_pruner
 from fitfinder.search.searcher import Proposal, Searcher, make_searcher
+from fitfinder.search.warm_start import warm_start_configs
 from fitfinder.search_loop import Best, SearchLoop
 from fitfinder.storage import Journal, TrialRecord
 from fitfinder.trials import Runner, TrialData, TrialResult
@@ -69,6 +72,10 @@ class AutoML:
         resume: bool = False,
         verbose: int = 1,
         search: str = "auto",
+        starting_points: dict[str, dict | list[dict]] | None = None,
+        warm_start: str | os.PathLike | None = None,
+        portfolio: bool = False,
+        pruner: str | Pruner = "none",
     ):
         self.time_budget = time_budget
         self.metric = metric
@@ -92,6 +99,10 @@ class AutoML:
         self.resume = resume
         self.verbose = verbose
         self.search = search
+        self.starting_points = starting_points
+        self.warm_start = warm_start
+        self.portfolio = portfolio
+        self.pruner = pruner
 
     # -- fit ---------------------------------------------------------------------------
     def fit(
@@ -144,6 +155,7 @@ class AutoML:
             metric,
             plan,
         )
+        seeded = self._seeded_configs(target_info.task, families)  # before this run is journaled
         self._open_journal(data, families)
         searcher = make_searcher(
             families,
@@ -151,6 +163,8 @@ class AutoML:
             seed=self.seed,
             max_trials=self.max_trials,
             reproducible=self.time_budget is None,
+            starting_points=self.starting_points,
+            **seeded,
         )
         self._replay(searcher)
         progress = Progress(self.time_budget, metric.name, enabled=self.verbose > 0)
@@ -180,6 +194,7 @@ class AutoML:
             )
         if self.refit not in ("full", "folds"):
             raise ConfigError(f"refit must be 'full' or 'folds', got {self.refit!r}")
+        make_pruner(self.pruner)  # an unknown name fails before any work
 
     def _check_split_settings(self, plan) -> None:
         """Stacking and fold-averaged refits need out-of-fold predictions, i.e. k-fold CV."""
@@ -224,6 +239,15 @@ class AutoML:
 
         return 0.8 * psutil.virtual_memory().total / 2**20
 
+    def _seeded_configs(self, task: str, families) -> dict:
+        """The ``warm_start`` run's best configs and the zero-shot ``portfolio``, as asked."""
+        return {
+            "warm_start": warm_start_configs(self.warm_start, task, families)
+            if self.warm_start
+            else None,
+            "portfolio": portfolio_configs(task, families) if self.portfolio else None,
+        }
+
     # -- journal -----------------------------------------------------------------------
     def _open_journal(self, data: TrialData, families) -> None:
         if self.storage is None:
@@ -254,13 +278,14 @@ class AutoML:
             "time_budget": self.time_budget,
             "max_trials": self.max_trials,
             "n_rows": len(data.X),
+            "pruner": str(self.pruner),
         }
 
     def _replay(self, searcher: Searcher) -> None:
         """Feed the finished trials of a resumed run to the searcher."""
         self._records: list[TrialRecord] = self.journal_.trials(self.run_id_)
         for record in self._records:
-            loss = record.loss if record.status == "done" else None
+            loss = record.loss if record.status in ("done", "pruned") else None
             searcher.observe(
                 Proposal(record.family, record.config, "journal"), loss, record.fit_time
             )
@@ -280,11 +305,22 @@ class AutoML:
             trial_time_limit=self.trial_time_limit,
             first_number=max((r.number for r in self._records), default=-1) + 1,
             best=_best_of_records(self._records),
+            pruning=self._curve_book(),
         )
         best = loop.run(self._concurrency())
         if best is None:
             raise FitfinderError(self._nothing_finished())
         return best
+
+    def _curve_book(self) -> CurveBook:
+        """The pruner, with the curves of a resumed run's trials."""
+        book = CurveBook(
+            make_pruner(self.pruner, self.seed), {n: f.fidelity for n, f in FAMILIES.items()}
+        )
+        for record in self._records:
+            if record.status in ("done", "pruned"):
+                book.add(record.family, record.number, record.curve)
+        return book
 
     def _concurrency(self) -> int:
         """Trials side by side: one per core, except in reproducible (trial-capped) runs."""
@@ -309,7 +345,11 @@ class AutoML:
         finalizer = self._finalizer(runner, data, deadline)
         records = {r.number: r for r in self.journal_.trials(self.run_id_)}
         enough_time = finalizer.remaining() > ENSEMBLE_PLAN_SECONDS
-        plan = self._plan_ensemble(list(records.values()), data) if enough_time else None
+        # choosing may use what is left after the best single trial's refit
+        time_limit = finalizer.remaining() - finalizer.estimate(best.result.fit_time)
+        plan = (
+            self._plan_ensemble(list(records.values()), data, time_limit) if enough_time else None
+        )
         estimator, note, ensemble = None, "", None
         if plan is not None and plan.use:
             estimator, note = finalizer.ensemble(plan, records)
@@ -356,7 +396,9 @@ class AutoML:
             return None
         return "greedy" if self.ensemble is True else self.ensemble
 
-    def _plan_ensemble(self, records: list[TrialRecord], data: TrialData) -> EnsemblePlan | None:
+    def _plan_ensemble(
+        self, records: list[TrialRecord], data: TrialData, time_limit: float
+    ) -> EnsemblePlan | None:
         """Choose an ensemble from the journaled validation predictions; journal it as a row."""
         method = self._ensemble_method()
         if method is None:
@@ -375,6 +417,7 @@ class AutoML:
             max_members=self.max_members,
             sample_weight=data.sample_weight,
             seed=self.seed,
+            time_limit=time_limit,
         )
         if plan is not None:
             number = max(records_numbers(records)) + 1

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fitfinder.errors import FitfinderError
+from fitfinder.search.pruners import PRUNERS
 from fitfinder.search.strategies import STRATEGIES
 
 EXIT_USAGE = 2
@@ -91,6 +92,26 @@ def _fit_parser(commands) -> None:
         default="auto",
         help="search strategy within each family (default auto)",
     )
+    fit.add_argument(
+        "--starting-points",
+        help="JSON file: family -> config or list of configs, tried right after the cheap starts",
+    )
+    fit.add_argument(
+        "--warm-start",
+        help="seed with an earlier run's best configs: its model directory, journal or URL",
+    )
+    fit.add_argument(
+        "--portfolio",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="try the shipped zero-shot configs early (default off)",
+    )
+    fit.add_argument(
+        "--pruner",
+        choices=PRUNERS,
+        default="none",
+        help="stop bad boosting and nn trials early on their first fold (default none)",
+    )
     fit.add_argument("--split", choices=["auto", "cv", "holdout"], default="auto")
     fit.add_argument("--n-folds", type=int, default=5)
     fit.add_argument("--holdout-fraction", type=float, default=0.2)
@@ -158,6 +179,10 @@ def _fit(args) -> int:
         resume=args.resume,
         verbose=0 if (args.quiet or args.json) else 1,
         search=args.search,
+        pruner=args.pruner,
+        starting_points=_read_json(args.starting_points, "--starting-points"),
+        warm_start=args.warm_start,
+        portfolio=args.portfolio,
     )
     automl.fit(table, target=args.target, sample_weight=weight, groups=groups)
     automl.save(out)
@@ -173,6 +198,17 @@ def _fit(args) -> int:
     }
     _emit(args, summary, _summary_text(summary))
     return 0
+
+
+def _read_json(path: str | None, flag: str) -> Any:
+    from fitfinder.errors import ConfigError
+
+    if path is None:
+        return None
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{flag} {path}: cannot read it as JSON ({exc})") from None
 
 
 def _pop_column(table, name: str | None, flag: str):

@@ -65,7 +65,7 @@ class Finalizer:
             )
         spec = TrialSpec(-1, family, config, timeout=remaining, n_threads=self.n_threads)
         job = refit_folds if self.refit_mode == "folds" else refit
-        status, value = self.runner.call(job, spec, remaining)
+        status, value = self.runner.call(job, spec, remaining, time.monotonic() + remaining)
         if status != "ok":
             return None, f"refit failed ({value})"
         what = (

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
+import sqlite3
 import warnings
+from contextlib import closing
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -106,8 +107,14 @@ class FittedModel:
         if self.sample is not None:
             self.sample.head(SAMPLE_ROWS).to_parquet(out / SAMPLE_FILE)
         if journal is not None and Path(journal).resolve() != (out / JOURNAL_FILE).resolve():
-            shutil.copyfile(journal, out / JOURNAL_FILE)
+            _copy_sqlite(journal, out / JOURNAL_FILE)
         return out
+
+
+def _copy_sqlite(source: str | os.PathLike, target: Path) -> None:
+    """Copy a live SQLite database, write-ahead log included (a file copy can miss it)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
 
 
 def load(path: str | os.PathLike) -> FittedModel:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from fitfinder.progress import Progress
+from fitfinder.search.pruners import CurveBook
 from fitfinder.search.searcher import Proposal, Searcher
 from fitfinder.storage import Journal
-from fitfinder.trials import DONE, Runner, TrialResult, TrialSpec
+from fitfinder.trials import DONE, PRUNED, Runner, TrialResult, TrialSpec
 
 SAFETY_SECONDS = 0.5  # kept free at the end of the budget for shutting workers and saving
 MIN_TRIAL_SECONDS = 0.3
@@ -47,6 +48,7 @@ class SearchLoop:
         trial_time_limit: float | None = None,
         first_number: int = 0,
         best: Best | None = None,
+        pruning: CurveBook | None = None,
     ):
         self.runner, self.searcher, self.journal = runner, searcher, journal
         self.run_id, self.progress, self.deadline = run_id, progress, deadline
@@ -54,6 +56,7 @@ class SearchLoop:
         self.trial_time_limit = trial_time_limit or math.inf
         self.number = first_number
         self.best = best
+        self.pruning = pruning  # earlier curves -> each trial's stop rule
         self._lock = threading.Lock()
         self._stop = False
 
@@ -69,7 +72,8 @@ class SearchLoop:
     def _drive(self) -> None:
         while (launch := self._next_launch()) is not None:
             proposal, spec = launch
-            result = self.runner.run(spec, spec.timeout)
+            # the trial's time counts from its launch: waiting for a booting worker included
+            result = self.runner.run(spec, deadline=time.monotonic() + spec.timeout)
             self._record(proposal, result)
 
     def _next_launch(self) -> tuple[Proposal, TrialSpec] | None:
@@ -87,6 +91,8 @@ class SearchLoop:
                 proposal.config,
                 timeout=timeout,
                 keep_model_below=self.best.result.loss if self.best else None,
+                stop_rule=self.pruning
+                and self.pruning.rule(proposal.family, self.number, proposal.config),
             )
             self.number += 1
             return proposal, spec
@@ -111,8 +117,11 @@ class SearchLoop:
         with self._lock:
             self.journal.record_trial(self.run_id, result)
             ok = result.status == DONE
-            self.searcher.observe(proposal, result.loss if ok else None, result.wall_time)
+            learned = ok or result.status == PRUNED  # a pruned trial's (bad) first-fold loss
+            self.searcher.observe(proposal, result.loss if learned else None, result.wall_time)
+            if self.pruning and learned:
+                self.pruning.add(result.family, result.number, result.curve)
             if ok and (self.best is None or result.loss < self.best.result.loss):
                 self.best = Best(result, result.model)
             best = self.best.result if self.best else None
-            self.progress.trial(ok, best and best.score, best and best.family)
+            self.progress.trial(learned, best and best.score, best and best.family)

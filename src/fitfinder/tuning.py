@@ -4,11 +4,14 @@ The objective runs in this process, one config at a time (no worker, no time lim
 a running objective is never interrupted). The search is the same :class:`Searcher` a fit
 uses, over one pseudo-family named ``objective``; trials are journaled when ``storage`` is
 given, and ``resume=True`` continues the journal's last run without re-running its trials.
+An objective that takes a second argument gets ``report(step, value)`` to call with
+intermediate values, which a ``pruner`` uses to stop bad trials early.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import math
 import time
@@ -22,10 +25,11 @@ import pandas as pd
 from fitfinder.errors import ConfigError, FitfinderError, ResumeError
 from fitfinder.estimators.base import Family
 from fitfinder.search.domain import FlatSpace
+from fitfinder.search.pruners import Curve, Pruner, make_pruner
 from fitfinder.search.searcher import Proposal, Searcher
 from fitfinder.search.space import describe
 from fitfinder.storage import Journal
-from fitfinder.trials.spec import DONE, FAILED, TrialResult
+from fitfinder.trials.spec import DONE, FAILED, PRUNED, TrialResult
 
 FAMILY = "objective"
 
@@ -36,11 +40,16 @@ class TuneResult:
 
     best_config: dict
     best_result: dict
-    trials: pd.DataFrame  # number, status, the metric, config.*, result.*, time_s, error
+    # number, status, the metric, config.*, result.*, time_s, error, pruned_step
+    trials: pd.DataFrame
+
+
+class TrialPruned(Exception):
+    """Raised by ``report`` when the pruner stops the trial; let it propagate."""
 
 
 def tune(
-    objective: Callable[[dict], float | dict],
+    objective: Callable[..., float | dict],
     space: dict,
     metric: str = "loss",
     mode: str = "min",
@@ -51,6 +60,7 @@ def tune(
     storage: str | None = None,
     resume: bool = False,
     low_cost: dict | None = None,
+    pruner: str | Pruner = "none",
 ) -> TuneResult:
     """Minimise (``mode="min"``) or maximise ``objective(config)`` over ``space``.
 
@@ -58,8 +68,15 @@ def tune(
     ``num_samples`` trials or when ``time_budget`` seconds are spent (launching no trial the
     time left cannot fit at the mean trial time), whichever comes first. ``low_cost`` is a
     partial config where the search starts (default: the centre of the space).
+
+    ``objective(config, report)``, when it takes two arguments, may call ``report(step, value)``
+    with intermediate values of ``metric`` (e.g. per epoch). ``pruner`` (``none``, ``median``,
+    ``halving``, ``hyperband`` or a :class:`fitfinder.search.pruners.Pruner`) compares them
+    with earlier trials' at the same step; ``report`` raises :class:`TrialPruned` to stop a bad
+    trial, which is recorded as ``pruned`` with its step and last value.
     """
     _check(mode, time_budget, num_samples)
+    pruner = make_pruner(pruner, seed)
     flat = FlatSpace(space)
     start = flat.start(low_cost)
     family = Family(FAMILY, frozenset(), flat.dims, start, start, "native", _not_a_model)
@@ -67,12 +84,13 @@ def tune(
     settings = {"kind": "tune", "space": describe(flat.dims), "metric": metric, "mode": mode}
     trials = _Trials(storage, resume, settings, seed)
     for record in trials.records:
-        loss = record.loss if record.status == DONE else None
-        searcher.observe(Proposal(FAMILY, record.config, "journal"), loss, 1.0)
+        searcher.observe(Proposal(FAMILY, record.config, "journal"), _observed(record), 1.0)
     deadline = time.monotonic() + time_budget if time_budget else math.inf
     while _time_for_one(deadline, trials) and (proposal := searcher.suggest()) is not None:
-        result = _evaluate(objective, flat, proposal.config, metric, mode, trials.next_number())
-        searcher.observe(proposal, result.loss if result.status == DONE else None, 1.0)
+        number = trials.next_number()
+        report = _Report(pruner, trials.curves(), number, mode)
+        result = _evaluate(objective, flat, proposal.config, metric, report)
+        searcher.observe(proposal, _observed(result), 1.0)
         trials.add(result)
     trials.close()
     return _result(trials.records, flat, metric)
@@ -91,24 +109,74 @@ def _not_a_model(config, context):
     raise FitfinderError("tune's objective family builds no model")
 
 
-def _evaluate(objective, flat: FlatSpace, config: dict, metric: str, mode: str, number: int):
-    """Run the objective once; a raised error or a NaN value makes a failed trial."""
+def _observed(trial) -> float | None:
+    """What the searcher learns from a trial: its loss, or its last one when pruned."""
+    return trial.loss if trial.status in (DONE, PRUNED) else None
+
+
+class _Report:
+    """The ``report(step, value)`` an objective gets: records its curve (as losses) and raises
+    :class:`TrialPruned` once the pruner stops the trial."""
+
+    def __init__(self, pruner: Pruner, others: dict[int, Curve], number: int, mode: str):
+        self.pruner, self.others, self.number = pruner, others, number
+        self.sign = 1.0 if mode == "min" else -1.0
+        self.curve: Curve = {}
+        self.pruned_step: int | None = None
+
+    def __call__(self, step: int, value: float) -> None:
+        step = int(step)
+        self.curve[step] = self.sign * float(value)
+        if self.pruned_step is None and self.pruner.should_prune(
+            self.others, self.number, self.curve, step
+        ):
+            self.pruned_step = step
+        if self.pruned_step is not None:
+            raise TrialPruned(f"trial {self.number} pruned at step {self.pruned_step}")
+
+
+def _evaluate(objective, flat: FlatSpace, config: dict, metric: str, report: _Report):
+    """Run the objective once; a raised error or a NaN value makes a failed trial, and a
+    trial its ``report`` stopped a pruned one."""
     began = time.monotonic()
+    number, args = report.number, [flat.config(config)]
     try:
-        returned = objective(flat.config(config))
+        returned = objective(*args, report) if _takes_report(objective) else objective(*args)
     except Exception as exc:  # the user's objective may raise anything; the search goes on
-        error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-        return TrialResult(number, FAMILY, config, None, FAILED, error=error,
-                           wall_time=time.monotonic() - began)  # fmt: skip
+        if report.pruned_step is None:
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            return TrialResult(number, FAMILY, config, None, FAILED, error=error,
+                               wall_time=time.monotonic() - began)  # fmt: skip
+    if report.pruned_step is not None:  # even when the objective caught TrialPruned
+        return _pruned(report, config, metric, time.monotonic() - began)
     result = _as_dict(returned, metric)
     value = float(result[metric])
     elapsed = time.monotonic() - began
     if not np.isfinite(value):
         return TrialResult(number, FAMILY, config, None, FAILED, metrics=result,
                            error=f"{metric} is {value}", wall_time=elapsed)  # fmt: skip
-    loss = value if mode == "min" else -value
-    return TrialResult(number, FAMILY, config, None, DONE, loss=loss, score=value,
-                       metrics=result, fit_time=elapsed, wall_time=elapsed)  # fmt: skip
+    return TrialResult(number, FAMILY, config, None, DONE, loss=report.sign * value, score=value,
+                       metrics=result, fit_time=elapsed, wall_time=elapsed,
+                       curve=report.curve)  # fmt: skip
+
+
+def _takes_report(objective: Callable) -> bool:
+    """Whether ``objective`` accepts a second positional argument (``report``)."""
+    try:
+        parameters = inspect.signature(objective).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+    kinds = [p.kind for p in parameters]
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return inspect.Parameter.VAR_POSITIONAL in kinds or sum(k in positional for k in kinds) >= 2
+
+
+def _pruned(report: _Report, config: dict, metric: str, elapsed: float) -> TrialResult:
+    loss = report.curve[report.pruned_step]
+    value = report.sign * loss
+    return TrialResult(report.number, FAMILY, config, None, PRUNED, loss=loss, score=value,
+                       metrics={metric: value}, fit_time=elapsed, wall_time=elapsed,
+                       curve=report.curve, pruned_step=report.pruned_step)  # fmt: skip
 
 
 def _as_dict(returned: Any, metric: str) -> dict:
@@ -162,6 +230,10 @@ class _Trials:
         self.run_id = previous.id
         self.records = self.journal.trials(self.run_id)
 
+    def curves(self) -> dict[int, Curve]:
+        """The curves of the finished and pruned trials so far, by trial number."""
+        return {r.number: r.curve for r in self.records if r.status in (DONE, PRUNED) and r.curve}
+
     def next_number(self) -> int:
         return max((r.number for r in self.records), default=-1) + 1
 
@@ -199,6 +271,7 @@ def _table(records: list, flat: FlatSpace, metric: str) -> pd.DataFrame:
             "result": {k: v for k, v in r.metrics.items() if k != metric},
             "time_s": r.wall_time,
             "error": r.error,
+            "pruned_step": r.pruned_step,
         }
         for r in records
     ]

@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 from fitfinder.cli import main
+from fitfinder.estimators import FAMILIES
+from fitfinder.storage import Journal
 
 EXAMPLES_CONCRETE = "examples/concrete_strength.csv"
 
@@ -91,6 +93,9 @@ def _rows(n, make):
         ("duplicate_columns", "duplicate"),
         ("unknown_metric", "unknown metric"),
         ("unknown_family", "unknown estimator"),
+        ("bad_starting_points", "starting_points for glm: 'depth' is not a parameter"),
+        ("unreadable_starting_points", "cannot read it as json"),
+        ("missing_warm_start", "no journal there"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, case, expected):
@@ -117,6 +122,11 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, case, expected):
         path = _write(tmp_path, "d.csv", "a,a,y\n" + _rows(40, lambda i: f"{i},{i},{i % 2}"))
     elif case == "unknown_metric":
         path, extra = _write(tmp_path, "d.csv", good), ["--metric", "auroc"]
+    elif case.endswith("starting_points"):
+        points = _write(tmp_path, "s.json", '{"glm": {"depth": 3}}' if case[0] == "b" else "{")
+        path, extra = _write(tmp_path, "d.csv", good), ["--starting-points", str(points)]
+    elif case == "missing_warm_start":
+        path, extra = _write(tmp_path, "d.csv", good), ["--warm-start", str(tmp_path / "x")]
     else:
         path, extra = _write(tmp_path, "d.csv", good), ["--estimators", "lightgbm,forest"]
     code = main(
@@ -150,3 +160,26 @@ def test_predict_with_missing_columns_names_them(fitted, tmp_path, capsys):
 def test_usage_error_exits_2_without_traceback():
     done = run_cli("fit")
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_starting_points_warm_start_and_no_portfolio_flags(concrete, tmp_path):
+    from fitfinder.trials.spec import TrialResult
+
+    train, _ = concrete
+    train.to_csv(tmp_path / "train.csv", index=False)
+    points = _write(tmp_path, "points.json", json.dumps({"svm": {"C": 0.5}}))
+    earlier = {"C": 2.0, "kernel": "rbf", "gamma": 0.1}
+    with Journal(f"sqlite:///{tmp_path / 'earlier.db'}") as journal:
+        run = journal.create_run({"task": "regression"}, "fingerprint")
+        journal.record_trial(run, TrialResult(0, "svm", earlier, None, "done", loss=5.0))
+    code = main(
+        ["fit", str(tmp_path / "train.csv"), "--target", "compressive_strength", "--quiet"]
+        + ["--estimators", "svm", "--max-trials", "4", "--n-concurrent-trials", "1"]
+        + ["--starting-points", str(points), "--warm-start", str(tmp_path / "earlier.db")]
+        + ["--no-portfolio", "--ensemble", "none", "--out", str(tmp_path / "model")]
+    )
+    assert code == 0
+    with Journal(f"sqlite:///{tmp_path / 'model' / 'journal.db'}") as journal:
+        configs = [t.config for t in journal.trials(journal.latest_run().id)]
+    svm = FAMILIES["svm"]
+    assert configs == [svm.low_cost, {**svm.low_cost, "C": 0.5}, earlier, svm.defaults]

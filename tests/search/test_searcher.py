@@ -79,6 +79,20 @@ def test_starts_with_every_low_cost_config_then_defaults():
     assert ("a", "defaults") not in seen
 
 
+def test_defaults_come_strongest_tabular_learner_first_whatever_the_cheap_scores():
+    other = {"x": 0.0, "lr": 0.1, "n": 10}
+    names = ["glm", "knn", "lightgbm", "extra_trees"]
+    searcher = Searcher([family(n, defaults=other) for n in names], seed=0, cost="trials")
+    cheap_loss = {"glm": 0.0, "knn": 1.0, "lightgbm": 5.0, "extra_trees": 9.0}  # glm looks best
+    defaults = []
+    for _ in range(8):
+        proposal = searcher.suggest()
+        if proposal.origin == "defaults":
+            defaults.append(proposal.family)
+        searcher.observe(proposal, cheap_loss[proposal.family], 1.0)
+    assert defaults == ["lightgbm", "extra_trees", "glm", "knn"]
+
+
 def test_budget_flows_to_the_family_that_improves():
     good, bad = family("good"), family("bad")
     searcher = Searcher([good, bad], seed=0)

@@ -9,7 +9,7 @@ import pytest
 
 from fitfinder.errors import ConfigError
 from fitfinder.storage import Journal, default_url
-from fitfinder.trials import DONE, FAILED, RUNNING, TrialResult
+from fitfinder.trials import DONE, FAILED, PRUNED, RUNNING, TrialResult
 
 
 def _result(number: int, **fields) -> TrialResult:
@@ -130,3 +130,26 @@ def test_a_killed_writer_leaves_its_committed_trials(tmp_path):
         assert [t.number for t in journal.trials(run_id)] == [0, 1, 2]
         journal.record_trial(run_id, _result(3))
         assert journal.next_number(run_id) == 4
+
+
+def test_curves_and_pruned_steps_round_trip_and_old_journals_gain_the_table(tmp_path):
+    url = default_url(tmp_path)
+    with Journal(url) as journal:
+        run_id = journal.create_run({}, "fp")
+        journal.record_trial(run_id, _result(0, curve={1: 0.9, 2: 0.7, 4: 0.5}))
+        journal.record_trial(run_id, _result(1, status=PRUNED, curve={1: 1.2}, pruned_step=1))
+        journal.record_trial(run_id, _result(2))
+    with sqlite3.connect(tmp_path / "journal.db") as connection:  # as before the curves table
+        connection.execute("DROP TABLE curves")
+    with Journal(url) as journal:
+        assert [t.curve for t in journal.trials(run_id)] == [{}, {}, {}]
+        journal.record_trial(run_id, _result(1, status=PRUNED, curve={1: 1.2}, pruned_step=1))
+        journal.record_trial(run_id, _result(0, curve={2: 0.6}))
+        trials = journal.trials(run_id, with_oof=True)
+        assert [(t.curve, t.pruned_step) for t in trials] == [
+            ({2: 0.6}, None),
+            ({1: 1.2}, 1),
+            ({}, None),
+        ]
+        journal.record_trial(run_id, _result(0))  # recorded again without a curve
+        assert journal.trials(run_id)[0].curve == {}

@@ -118,3 +118,18 @@ def test_non_finite_loss_fails(make_trial_data):
 
     result = evaluate(make_trial_data("wine", nan_metric), GLM)
     assert (result.status, result.error) == (FAILED, "loss is not finite (nan)")
+
+
+def test_preprocessing_is_fitted_once_per_style_and_fold_and_gives_the_same_scores(
+    make_trial_data,
+):
+    data = make_trial_data("wine")
+    lgbm = TrialSpec(number=1, family="lightgbm", config=LGBM)
+    cold = evaluate(data, lgbm)  # fills the cache for the "native" style
+    entries = len(data.features)
+    warm = evaluate(data, dataclasses.replace(lgbm, number=2))
+    assert len(data.features) == entries  # nothing new fitted or transformed
+    assert warm.loss == cold.loss
+    fresh = make_trial_data("wine")
+    assert evaluate(fresh, lgbm).loss == cold.loss  # the cache changes no score
+    assert warm.model[0] is cold.model[0]  # the very same fitted features step

@@ -119,3 +119,12 @@ def test_workers_exit_when_their_parent_is_killed():
         proc.send_signal(signal.SIGKILL)
     _, alive = psutil.wait_procs(workers, timeout=3)
     assert alive == []
+
+
+def test_a_deadline_counts_the_wait_for_a_booting_worker():
+    with Runner(None, n_workers=1, preload=()) as runner:  # booting takes over a second
+        started = time.monotonic()
+        status, message = runner.call(jobs.hang, None, timeout=60, deadline=started + 0.2)
+        assert status == "timed_out"
+        assert time.monotonic() - started < 10  # not the 60 s timeout
+        assert runner.call(jobs.echo, None, timeout=60)[0] == "ok"  # the worker is still usable

@@ -3,9 +3,11 @@
 ``suggest()`` returns a :class:`Proposal`; ``observe()`` learns from its result. It never sees
 data. Order of work:
 
-1. every family's cheap config (``low_cost``), cheapest family first;
-2. every family's library defaults, best families first, so the result is never worse than
-   the default model whenever the budget allows;
+1. every family's cheap config (``low_cost``), cheapest family first; then the seeded
+   configs: the user's ``starting_points``, a ``warm_start`` run's best configs and the shipped
+   zero-shot ``portfolio`` (each in rank order: every family's first, then every second...);
+2. every family's library defaults, strongest tabular learners first (``DEFAULTS_ORDER``), so
+   the result is never worse than the default model whenever the budget allows;
 3. then the family with the smallest *estimated cost for improvement* (the time it would take
    to catch up with the best family at its recent rate of improvement, at least one trial's
    cost) gets the next trial, proposed by the family's within-family strategy (``search=``,
@@ -24,10 +26,12 @@ import numpy as np
 
 from fitfinder.errors import ConfigError
 from fitfinder.estimators.base import Family
-from fitfinder.search.space import Config
+from fitfinder.search.space import Config, config_problem
 from fitfinder.search.strategies import Proposer, check_strategy, make_proposer
 
 MAX_RESAMPLES = 20
+#: The order library defaults are tried in (other families after these, in search order).
+DEFAULTS_ORDER = ("lightgbm", "xgboost", "hist_gb", "extra_trees", "rf", "nn", "glm", "svm", "knn")
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class Proposal:
 
     family: str
     config: Config
-    origin: str  # low_cost | start | defaults | search | journal
+    origin: str  # low_cost | start | warm_start | portfolio | defaults | search | journal
 
 
 @dataclass
@@ -73,7 +77,8 @@ class Searcher:
     """Family selection by estimated cost for improvement, a pluggable strategy within each.
 
     ``strategy`` is one of :data:`fitfinder.search.strategies.STRATEGIES`; ``starting_points``
-    maps family names to configs tried right after the cheap starts.
+    maps family names to a config or a list of configs tried right after the cheap starts,
+    followed by the ``warm_start`` and ``portfolio`` configs (same shape, already validated).
     """
 
     def __init__(
@@ -85,7 +90,9 @@ class Searcher:
         cost: str = "seconds",
         max_failures: int = 3,
         strategy: str = "auto",
-        starting_points: dict[str, list[Config]] | None = None,
+        starting_points: dict[str, Config | list[Config]] | None = None,
+        warm_start: dict[str, list[Config]] | None = None,
+        portfolio: dict[str, list[Config]] | None = None,
     ):
         check_strategy(strategy)
         self.rng = np.random.default_rng(seed)
@@ -99,9 +106,14 @@ class Searcher:
         self._max_cost: float | None = None
         self.n_observed = 0
         self.in_flight = 0  # suggested, not yet observed (trials may run side by side)
+        seeded = (
+            ("start", check_starting_points(starting_points or {}, self.states)),
+            ("warm_start", warm_start or {}),
+            ("portfolio", portfolio or {}),
+        )
         self._pending: list[Proposal] = [
             Proposal(f.name, dict(f.low_cost), "low_cost") for f in families
-        ] + _starting_proposals(starting_points or {}, self.states)
+        ] + [p for origin, points in seeded for p in _seeded_proposals(points, self.states, origin)]
         self._defaults_queued = False
         self._tried: set[str] = set()
 
@@ -202,8 +214,10 @@ class Searcher:
         return limit is None or not state.trials or state.mean_cost() <= limit
 
     def _queue_defaults(self) -> None:
+        """Library defaults, strongest tabular learners first: cheap-start scores would mislead
+        here, since the cheap configs of boosting and forests are deliberately tiny."""
         self._defaults_queued = True
-        ranked = sorted(self.states.values(), key=lambda s: s.best_loss)
+        ranked = sorted(self.states.values(), key=lambda s: _defaults_rank(s.family.name))
         self._pending = [
             Proposal(s.family.name, dict(s.family.defaults), "defaults") for s in ranked
         ]
@@ -243,21 +257,44 @@ class Searcher:
         return proposal.family + json.dumps(proposal.config, sort_keys=True, default=str)
 
 
-def _starting_proposals(
-    starting_points: dict[str, list[Config]], states: dict[str, FamilyState]
-) -> list[Proposal]:
-    """The user's warm-start configs, each completed with its family's cheap config."""
+def check_starting_points(
+    starting_points: dict[str, Config | list[Config]], states: dict[str, FamilyState]
+) -> dict[str, list[Config]]:
+    """The user's starting points as lists of configs; ConfigError naming a bad family/param."""
     unknown = sorted(set(starting_points) - set(states))
     if unknown:
         raise ConfigError(
             f"starting_points names families not in this search: {', '.join(unknown)}; "
             f"use one of {', '.join(states)}"
         )
-    return [
-        Proposal(name, {**states[name].family.low_cost, **config}, "start")
-        for name, configs in starting_points.items()
-        for config in configs
+    checked = {}
+    for name, configs in starting_points.items():
+        checked[name] = list(configs) if isinstance(configs, list | tuple) else [configs]
+        for config in checked[name]:
+            problem = (
+                config_problem(states[name].family.space, config)
+                if isinstance(config, dict)
+                else f"{config!r} is not a dict of hyperparameters"
+            )
+            if problem:
+                raise ConfigError(f"starting_points for {name}: {problem}; fix or remove it")
+    return checked
+
+
+def _seeded_proposals(
+    points: dict[str, list[Config]], states: dict[str, FamilyState], origin: str
+) -> list[Proposal]:
+    """Seeded configs completed with their family's cheap config, every family's first first."""
+    ranked = [
+        (rank, Proposal(name, {**states[name].family.low_cost, **config}, origin))
+        for name, configs in points.items()
+        for rank, config in enumerate(configs)
     ]
+    return [proposal for _, proposal in sorted(ranked, key=lambda pair: pair[0])]
+
+
+def _defaults_rank(name: str) -> int:
+    return DEFAULTS_ORDER.index(name) if name in DEFAULTS_ORDER else len(DEFAULTS_ORDER)
 
 
 def make_searcher(
@@ -267,10 +304,13 @@ def make_searcher(
     seed: int = 0,
     max_trials: int | None = None,
     reproducible: bool = False,
-    starting_points: dict[str, list[Config]] | None = None,
+    starting_points: dict[str, Config | list[Config]] | None = None,
+    warm_start: dict[str, list[Config]] | None = None,
+    portfolio: dict[str, list[Config]] | None = None,
 ) -> Searcher:
     """The searcher for a fit: strategy ``search`` within families, costs counted in trials
-    when ``reproducible`` (a trial-capped run without a time budget), else in seconds."""
+    when ``reproducible`` (a trial-capped run without a time budget), else in seconds; seeded
+    configs as in :class:`Searcher`."""
     return Searcher(
         families,
         seed=seed,
@@ -278,4 +318,6 @@ def make_searcher(
         cost="trials" if reproducible else "seconds",
         strategy=search,
         starting_points=starting_points,
+        warm_start=warm_start,
+        portfolio=portfolio,
     )

@@ -112,6 +112,26 @@ def from_unit(space: Space, point: np.ndarray) -> Config:
     return {name: dim.from_unit(u) for (name, dim), u in zip(space.items(), point, strict=True)}
 
 
+def config_problem(space: Space, config: Config) -> str | None:
+    """Why ``config`` (possibly partial) does not fit ``space``, or None when it does."""
+    for name, value in config.items():
+        dim = space.get(name)
+        if dim is None:
+            return f"{name!r} is not a parameter of its space (one of {', '.join(space)})"
+        if isinstance(dim, Categorical):
+            if value not in dim.choices:
+                return f"{name}={value!r} is not one of {', '.join(map(str, dim.choices))}"
+        elif not _in_range(dim, value):
+            return f"{name}={value!r} is outside {dim.describe()}"
+    return None
+
+
+def _in_range(dim: Float, value: Any) -> bool:
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    whole = not isinstance(dim, Int) or (numeric and float(value).is_integer())
+    return numeric and whole and dim.low <= value <= dim.high
+
+
 def describe(space: Space) -> dict[str, str]:
     """A readable description of each dimension, for ``fitfinder families``."""
     return {name: dim.describe() for name, dim in space.items()}

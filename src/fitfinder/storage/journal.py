@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,16 @@ class _Prediction(_Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class _Curve(_Base):
+    """A trial's learning curve (``[[step, loss], ...]``) and, if pruned, where it stopped."""
+
+    __tablename__ = "curves"
+
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id"), primary_key=True)
+    points: Mapped[str] = mapped_column(Text)
+    pruned_step: Mapped[int | None] = mapped_column(Integer)
+
+
 @dataclass
 class RunRecord:
     id: int
@@ -116,6 +126,8 @@ class TrialRecord:
     started_at: datetime
     finished_at: datetime
     oof: np.ndarray | None = None
+    curve: dict[int, float] = field(default_factory=dict)  # step -> validation loss
+    pruned_step: int | None = None
 
 
 class Journal:
@@ -181,15 +193,17 @@ class Journal:
                 session.delete(prediction)
             elif result.oof is not None:
                 session.merge(_Prediction(trial_id=row.id, data=_pack(result.oof)))
+            _store_curve(session, row.id, result)
 
     def trials(self, run_id: int, with_oof: bool = False) -> list[TrialRecord]:
         """The run's trials ordered by number, with their validation predictions if asked."""
-        query = select(_Trial, _Prediction.data if with_oof else null())
+        query = select(_Trial, _Prediction.data if with_oof else null(), _Curve)
         if with_oof:
             query = query.outerjoin(_Prediction, _Prediction.trial_id == _Trial.id)
+        query = query.outerjoin(_Curve, _Curve.trial_id == _Trial.id)
         query = query.where(_Trial.run_id == run_id).order_by(_Trial.number)
         with self._session() as session:
-            return [_trial_record(row, data) for row, data in session.execute(query)]
+            return [_trial_record(*row) for row in session.execute(query)]
 
     def predictions(self, run_id: int, numbers: list[int]) -> dict[int, np.ndarray]:
         """Validation predictions of the given trials (those that have them), by trial number."""
@@ -246,6 +260,15 @@ def _fill_trial(row: _Trial, result: Any, finished: datetime) -> None:
     row.wall_time, row.error, row.finished_at = float(result.wall_time), result.error, finished
 
 
+def _store_curve(session: Session, trial_id: int, result: Any) -> None:
+    """Write the trial's curve and pruned step, or drop a stale one when it has none."""
+    if result.curve:
+        points = _dumps(sorted(result.curve.items()))
+        session.merge(_Curve(trial_id=trial_id, points=points, pruned_step=result.pruned_step))
+    elif (stale := session.get(_Curve, trial_id)) is not None:
+        session.delete(stale)
+
+
 def _run_record(row: _Run) -> RunRecord:
     return RunRecord(
         id=row.id,
@@ -258,7 +281,7 @@ def _run_record(row: _Run) -> RunRecord:
     )
 
 
-def _trial_record(row: _Trial, data: bytes | None) -> TrialRecord:
+def _trial_record(row: _Trial, data: bytes | None, curve: _Curve | None) -> TrialRecord:
     return TrialRecord(
         id=row.id,
         run_id=row.run_id,
@@ -278,6 +301,8 @@ def _trial_record(row: _Trial, data: bytes | None) -> TrialRecord:
         started_at=_utc(row.started_at),
         finished_at=_utc(row.finished_at),
         oof=None if data is None else _unpack(data),
+        curve={} if curve is None else {step: loss for step, loss in json.loads(curve.points)},
+        pruned_step=None if curve is None else curve.pruned_step,
     )
 
 

@@ -15,7 +15,16 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from fitfinder.trials.spec import DONE, FAILED, TrialData, TrialResult, TrialSpec, error_line
+from fitfinder.trials.monitor import Monitor, fit_model, fit_watched, learning_curve
+from fitfinder.trials.spec import (
+    DONE,
+    FAILED,
+    PRUNED,
+    TrialData,
+    TrialResult,
+    TrialSpec,
+    error_line,
+)
 
 _RICH_ARITY = (
     11  # X_val, y_val, estimator, labels, X_train, y_train, w_val, w_train, config, g_val, g_train
@@ -69,24 +78,37 @@ def _cross_validate(data: TrialData, spec: TrialSpec, result: TrialResult) -> No
     oof = np.full((len(data.X), data.n_classes) if data.n_classes else len(data.X), np.nan)
     logged, first_pipe = [], None
     deadline = time.perf_counter() + spec.timeout * _FIT_SHARE
+    monitor = Monitor(spec.stop_rule) if spec.stop_rule is not None else None
+    saved = data.features.saved
     for i, (train, val) in enumerate(data.folds):
         tick = time.perf_counter()
-        pipe = _fit(data, spec, family, config, train, deadline, len(data.folds) - i)
+        watch = (monitor, val) if monitor is not None and i == 0 else None  # first fold only
+        pipe = _fit(data, spec, family, config, train, deadline, len(data.folds) - i, watch)
         result.fit_time += time.perf_counter() - tick
         first_pipe = pipe if first_pipe is None else first_pipe
         tick = time.perf_counter()
-        oof[val] = _predict(data, pipe, val)
+        oof[val] = _predict(data, pipe, val, family.preprocessing, train)
         result.predict_time += time.perf_counter() - tick
         loss, metrics = _fold_loss(data, config, pipe, oof[val], train, val)
         result.fold_losses.append(loss)
         logged.append(metrics)
+        if i == 0:
+            result.curve = monitor.curve if monitor is not None else learning_curve(pipe[-1])
+            result.pruned_step = monitor.pruned_step if monitor is not None else None
+        if result.pruned_step is not None:
+            break  # the stopped first fold's loss is what the search learns from
+    result.fit_time += data.features.saved - saved  # as if the preprocessing were refitted
     loss = float(np.mean(result.fold_losses))
     if not math.isfinite(loss):
         result.error = f"loss is not finite ({loss})"
         return
     custom = data.metric.kind == "custom"
     result.loss, result.score = loss, loss if custom else data.metric.score_of_loss(loss)
-    result.metrics, result.oof, result.status = _mean_metrics(logged), oof, DONE
+    result.metrics = _mean_metrics(logged)
+    if result.pruned_step is not None:
+        result.status = PRUNED
+        return
+    result.oof, result.status = oof, DONE
     if spec.keep_model_below is None or loss < spec.keep_model_below:
         result.model = first_pipe  # the validated model: a fallback if the final refit is skipped
 
@@ -109,9 +131,11 @@ def _fit(
     rows: np.ndarray,
     deadline: float = math.inf,
     fits_left: int = 1,
+    watch: tuple[Monitor, np.ndarray] | None = None,
 ):
     """The config's pipeline fitted on ``rows``; a model with a ``time_limit`` parameter gets
-    a ``fits_left``-th of the time until ``deadline`` (a ``time.perf_counter()`` value)."""
+    a ``fits_left``-th of the time until ``deadline`` (a ``time.perf_counter()`` value).
+    ``watch`` is a monitor and the validation rows it scores the fit on."""
     from fitfinder.features import build_pipeline
 
     pipe = build_pipeline(
@@ -125,19 +149,42 @@ def _fit(
     )
     if "time_limit" in pipe[-1].get_params(deep=False):
         pipe[-1].set_params(time_limit=max(deadline - time.perf_counter(), 0.0) / fits_left)
-    kwargs = {}
-    if data.sample_weight is not None and family.supports_sample_weight:
-        kwargs["model__sample_weight"] = data.sample_weight[rows]
-    return pipe.fit(data.X.iloc[rows], data.y[rows], **kwargs)
+    weight = data.sample_weight if family.supports_sample_weight else None
+    y, weight = data.y[rows], _take(weight, rows)
+    X = _fit_features(data, pipe, family.preprocessing, rows)
+    if watch is None:
+        return fit_model(pipe, X, y, weight)
+    monitor, val = watch
+    X_val = _features(data, pipe, family.preprocessing, rows, val)
+    return fit_watched(pipe, X, y, (X_val, data.y[val]), monitor, weight)
 
 
-def _predict(data: TrialData, pipe, rows: np.ndarray) -> np.ndarray:
+def _fit_features(data: TrialData, pipe, style: str, rows: np.ndarray) -> np.ndarray:
+    """Fit ``pipe``'s features step on ``rows`` (once per style and rows in this worker: the
+    step depends on the schema and style only); the transformed rows."""
+
+    def fit() -> tuple:
+        step = pipe[0]
+        return step, step.fit_transform(data.X.iloc[rows], data.y[rows])
+
+    fitted, X = data.features.fit_transform(style, rows, fit)
+    pipe.steps[0] = (pipe.steps[0][0], fitted)
+    return X
+
+
+def _features(data: TrialData, pipe, style: str, train: np.ndarray, rows: np.ndarray):
+    """``rows`` through the features step fitted on ``train`` (cached like the fit)."""
+    return data.features.transform(style, train, rows, lambda: pipe[0].transform(data.X.iloc[rows]))
+
+
+def _predict(data: TrialData, pipe, rows: np.ndarray, style: str, train: np.ndarray) -> np.ndarray:
     """Values for regression; probabilities over all k classes (a fold may miss some)."""
-    X = data.X.iloc[rows]
+    X = _features(data, pipe, style, train, rows)
+    model = pipe[-1]
     if not data.n_classes:
-        return np.asarray(pipe.predict(X), dtype=float)
+        return np.asarray(model.predict(X), dtype=float)
     full = np.zeros((len(rows), data.n_classes))
-    full[:, np.asarray(pipe.classes_, dtype=int)] = pipe.predict_proba(X)
+    full[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(X)
     return full
 
 

@@ -277,37 +277,45 @@ class Runner:
         if self._finalizer is not None:
             self._finalizer()
 
-    def call(self, fn, spec: Any, timeout: float) -> tuple[str, Any]:
+    def call(self, fn, spec: Any, timeout: float, deadline: float | None = None) -> tuple[str, Any]:
         """Run ``fn(data, spec)`` in a worker.
 
         Returns ``("ok", result)``, ``("timed_out", message)`` or ``("failed", message)``.
-        ``timeout`` counts from when a ready worker takes the job; ``fn`` must be picklable
-        (a module-level function).
+        ``timeout`` counts from when a ready worker takes the job; ``deadline`` (a
+        ``time.monotonic()`` value) cuts it earlier, waiting for a booting worker included.
+        ``fn`` must be picklable (a module-level function).
         """
-        status, value, _ = self._call(fn, spec, timeout)
+        status, value, _ = self._call(fn, spec, timeout, deadline)
         return status, value
 
-    def run(self, spec: TrialSpec, timeout: float | None = None) -> TrialResult:
+    def run(
+        self, spec: TrialSpec, timeout: float | None = None, deadline: float | None = None
+    ) -> TrialResult:
         """Evaluate a trial in a worker; timeouts and crashes become a result, never raise."""
         timeout = spec.timeout if timeout is None else timeout
-        status, value, elapsed = self._call(evaluate, spec, timeout)
+        status, value, elapsed = self._call(evaluate, spec, timeout, deadline)
         if status == OK:
             return value
         return TrialResult.of_failure(spec, status, value, wall_time=elapsed)
 
     # -------------------------------------------------------------------- internals
-    def _call(self, fn, spec: Any, timeout: float) -> tuple[str, Any, float]:
+    def _call(
+        self, fn, spec: Any, timeout: float, deadline: float | None
+    ) -> tuple[str, Any, float]:
         if self._pool is not None and self._pool.closed:
             raise RuntimeError("this Runner is closed; create a new one")
         self.start()
         try:
-            worker = self._acquire()
+            worker = self._acquire(deadline)
         except _NoWorker as exc:
             return FAILED, str(exc), 0.0
+        if worker is None:
+            return TIMED_OUT, "timed out while waiting for a worker to start", 0.0
         started = time.monotonic()
+        cut = started + timeout if deadline is None else min(started + timeout, deadline)
         try:
             worker.conn.send_bytes(cloudpickle.dumps((fn, spec)))
-            status, value, healthy = self._wait(worker, started + timeout, timeout)
+            status, value, healthy = self._wait(worker, cut, cut - started)
         except (EOFError, OSError):
             status, value, healthy = FAILED, worker.exit_reason(), False
         if healthy:
@@ -316,13 +324,17 @@ class Runner:
             self._replace(worker)
         return status, value, time.monotonic() - started
 
-    def _acquire(self) -> _Worker:
-        """An idle live worker, waiting up to ``start_timeout`` for one to boot."""
-        deadline = time.monotonic() + self._start_timeout
+    def _acquire(self, deadline: float | None = None) -> _Worker | None:
+        """An idle live worker, waiting up to ``start_timeout`` for one to boot; None when
+        ``deadline`` comes first."""
+        give_up = time.monotonic() + self._start_timeout
         while True:
+            wait_until = give_up if deadline is None else min(give_up, deadline)
             try:
-                item = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+                item = self._idle.get(timeout=max(0.0, wait_until - time.monotonic()))
             except queue.Empty:
+                if deadline is not None and deadline < give_up:
+                    return None
                 raise _NoWorker(f"no worker ready after {self._start_timeout:g} s") from None
             if isinstance(item, str):  # a boot failure: report it, try a fresh worker next time
                 self._spawn()
@@ -337,7 +349,7 @@ class Runner:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return TIMED_OUT, f"timed out after {timeout:g} s", False
+                return TIMED_OUT, f"timed out after {timeout:.3g} s", False
             if worker.conn.poll(min(remaining, _POLL_SECONDS)):
                 kind, value = cloudpickle.loads(worker.conn.recv_bytes())
                 return (OK if kind == OK else FAILED), value, True

@@ -7,8 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fitfinder.features.cache import FeatureCache
+
 if TYPE_CHECKING:
     import pandas as pd
+
+    from fitfinder.search.pruners import StopRule
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -36,6 +40,8 @@ class TrialData:
     labels: list | None = None  # original class labels, index i = encoded class i
     seed: int = 0
     n_threads: int = 1
+    #: fitted preprocessing per (style, rows), filled in the worker; ships empty
+    features: FeatureCache = field(default_factory=FeatureCache, repr=False, compare=False)
 
     @property
     def n_classes(self) -> int:
@@ -56,6 +62,7 @@ class TrialSpec:
     timeout: float = 60.0
     keep_model_below: float | None = None  # send the validated pipeline back if loss is lower
     n_threads: int | None = None  # overrides TrialData.n_threads (e.g. all cores for a refit)
+    stop_rule: StopRule | None = None  # pruning: watch the first fold's learning curve
 
     def resolved_config(self, fidelity_key: str | None) -> dict:
         """The config with the fidelity applied under ``fidelity_key`` (the family's)."""
@@ -83,6 +90,8 @@ class TrialResult:
     error: str | None = None  # one line
     oof: np.ndarray | None = None  # validation predictions, NaN where a row was never validated
     model: Any = None  # the first fold's fitted pipeline, when the spec asked for it
+    curve: dict[int, float] = field(default_factory=dict)  # step -> validation loss, first fold
+    pruned_step: int | None = None  # where a pruned trial stopped
 
     @classmethod
     def of_failure(cls, spec: TrialSpec, status: str, error: str, wall_time: float = 0.0):

@@ -117,6 +117,7 @@ FAMILY = Family(
     fidelity="max_epochs",
     cost=4.0,
     min_budget=120.0,  # a worker's first nn trial pays ~5 s of PyTorch imports
+    max_rows=100_000,  # one epoch-limited trial on 190k rows took 65 s of a 120 s budget
     description=(
         "PyTorch feed-forward network: categorical embeddings, scaled numbers, searched "
         "architecture and training (needs the [nn] extra)."

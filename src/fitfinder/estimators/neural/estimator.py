@@ -4,13 +4,14 @@ They take the ``native`` feature matrix: categorical codes at ``categorical_indi
 missing or unknown), numbers with NaN kept. Imputation, scaling and embeddings happen inside.
 After ``fit``: ``net_`` (the CPU module, best epoch's weights), ``curve_`` (per-epoch
 ``{"epoch", "train_loss", "val_loss", "seconds"}``), ``best_epoch_`` and ``stopped_by_``
-(``max_epochs``, ``patience``, ``time_limit`` or ``diverged``).
+(``max_epochs``, ``patience``, ``time_limit``, ``diverged`` or ``pruned``).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -38,6 +39,8 @@ class NeuralEstimator(BaseEstimator):
     ``label_smoothing`` is used by the classifier only, ``loss`` (mse, mae, huber) by the
     regressor only. ``time_limit`` (seconds from the start of ``fit``) stops training and keeps
     the best epoch so far. ``n_threads`` sets ``torch.set_num_threads`` during ``fit``.
+    ``epoch_callback(epoch, validation loss)`` is called after each epoch; returning True stops
+    training there (pruning), keeping the best epoch so far.
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class NeuralEstimator(BaseEstimator):
         patience: int = 16,
         validation_fraction: float = 0.1,
         time_limit: float | None = None,
+        epoch_callback: Callable[[int, float], bool] | None = None,
         n_threads: int | None = None,
         random_state: int = 0,
         device: str = "auto",
@@ -93,6 +97,7 @@ class NeuralEstimator(BaseEstimator):
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.time_limit = time_limit
+        self.epoch_callback = epoch_callback
         self.n_threads = n_threads
         self.random_state = random_state
         self.device = device
@@ -196,6 +201,7 @@ class NeuralEstimator(BaseEstimator):
             patience=self.patience,
             seed=self.random_state,
             deadline=math.inf if limit is None else started + limit,
+            on_epoch=self.epoch_callback,
         )
 
     # -- prediction ---------------------------------------------------------------------

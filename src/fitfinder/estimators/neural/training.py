@@ -39,6 +39,7 @@ class TrainSettings:
     patience: int
     seed: int
     deadline: float = math.inf  # time.perf_counter() value after which training stops
+    on_epoch: Callable[[int, float], bool] | None = None  # (epoch, val loss) -> stop now?
 
 
 @dataclass
@@ -48,7 +49,7 @@ class Outcome:
     curve: list[dict] = field(default_factory=list)  # one entry per epoch
     best_epoch: int = -1
     steps: int = 0  # optimisation steps taken
-    stopped_by: str = "max_epochs"  # max_epochs | patience | time_limit | diverged
+    stopped_by: str = "max_epochs"  # max_epochs | patience | time_limit | diverged | pruned
 
 
 class ShuffledBatches:
@@ -183,7 +184,8 @@ def train(
             outcome.best_epoch = epoch + 1
         else:
             waited += 1
-        stop = _stop_reason(late, current, waited, s.patience)
+        pruned = s.on_epoch is not None and s.on_epoch(epoch + 1, current)
+        stop = _stop_reason(late, current, waited, s.patience) or ("pruned" if pruned else None)
         if stop:
             outcome.stopped_by = stop
             break
