@@ -16,7 +16,8 @@ from matplotlib.figure import Figure  # no pyplot: PNGs render with Agg, no disp
 from scoring import GREATER_IS_BETTER, Target, paired_bootstrap, verdict
 
 CURVE_FIELDS = ["dataset", "metric", "budget", "system", "elapsed_s", "val_score", "best_val_score"]
-COLORS = {"fitfinder": "tab:blue", "fitfinder_random": "tab:green", "flaml": "tab:orange"}
+COLORS = {"fitfinder": "tab:blue", "fitfinder_random": "tab:green", "flaml": "tab:orange",
+          "fitfinder_single": "tab:purple"}  # fmt: skip
 VERDICTS = ("better", "within noise", "worse", "failed")
 
 
@@ -32,17 +33,29 @@ class Check:
     verdict: str = "failed"
 
 
+#: same-budget held-out checks: kind -> (rival system, what "met" means, the target's text)
+PAIRED = {
+    "vs random": ("fitfinder_random", "ahead", "better on 75 %"),
+    "vs no ensemble": ("fitfinder_single", "ahead", "better on 60 %, worse on none"),
+    "vs AutoGluon": ("autogluon", "not worse", "better or within noise on 60 %"),
+}
+
+
 def held_out_checks(
     dataset: str, preds: dict[float, dict[str, np.ndarray | None]], target: Target, n_boot: int
 ) -> list[Check]:
-    """The half-time check and fitfinder vs fitfinder_random at each budget, where both ran.
+    """The half-time check and fitfinder against each PAIRED rival at each budget, where both ran.
 
     Half-time: fitfinder at the largest budget of at most half the largest one, against FLAML
     at the largest. ``preds[budget][system]`` is None for a run that failed.
     """
     budgets = sorted(preds)
     halves = [b for b in budgets if b <= budgets[-1] / 2]
-    pairs = [("vs random", ("fitfinder", b), ("fitfinder_random", b)) for b in budgets]
+    pairs = [
+        (kind, ("fitfinder", b), (rival, b))
+        for kind, (rival, *_) in PAIRED.items()
+        for b in budgets
+    ]
     if halves:
         pairs.insert(0, ("half-time", ("fitfinder", halves[-1]), ("flaml", budgets[-1])))
     checks = []
@@ -59,7 +72,7 @@ def held_out_checks(
 
 
 def check_summaries(checks: list[Check]) -> list[str]:
-    """HALF-TIME and VS-RANDOM target lines (one per budget), for the checks that exist."""
+    """HALF-TIME and one target line per PAIRED kind and budget, for the checks that exist."""
     lines = []
     half = [c for c in checks if c.kind == "half-time"]
     if half:
@@ -69,14 +82,20 @@ def check_summaries(checks: list[Check]) -> list[str]:
             f"HALF-TIME: fitfinder at {small:g} s within noise of or better than FLAML at "
             f"{large:g} s on {met}/{len(half)} ({_tally(half)}); target: at least half"
         )
-    randoms = [c for c in checks if c.kind == "vs random"]
-    for budget in sorted({c.a[1] for c in randoms}):
-        same = [c for c in randoms if c.a[1] == budget]
-        ahead = sum(c.advantage is not None and c.advantage[0] > 0 for c in same)
-        lines.append(
-            f"VS-RANDOM at {budget:g} s: fitfinder's test score better than fitfinder_random's "
-            f"on {ahead}/{len(same)} ({_tally(same)}); target: better on 75 %"
-        )
+    for kind, (rival, met_when, target) in PAIRED.items():
+        paired = [c for c in checks if c.kind == kind]
+        for budget in sorted({c.a[1] for c in paired}):
+            same = [c for c in paired if c.a[1] == budget]
+            if met_when == "ahead":  # the point estimate favours fitfinder
+                met = sum(c.advantage is not None and c.advantage[0] > 0 for c in same)
+                how = "test score better than"
+            else:
+                met = sum(c.verdict in ("better", "within noise") for c in same)
+                how = "within noise of or better than"
+            lines.append(
+                f"{kind.upper().replace(' ', '-')} at {budget:g} s: fitfinder's {how} "
+                f"{rival}'s on {met}/{len(same)} ({_tally(same)}); target: {target}"
+            )
     return lines
 
 

@@ -24,18 +24,21 @@ from pathlib import Path
 import anytime
 import numpy as np
 import pandas as pd
-from flaml_env import ensure_flaml_python
 from scoring import GREATER_IS_BETTER, Target, paired_bootstrap, prepare, score, verdict
 from sklearn.model_selection import train_test_split
+from venvs import VENVS, ensure_python
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 DEFAULT_DATASETS = REPO.parent / "shared" / "datasets"
 MAIN_SYSTEMS = ("fitfinder", "flaml", "lightgbm")  # the default run and the main table
-SYSTEMS = (*MAIN_SYSTEMS, "fitfinder_random")
+#: systems run only when named: each is a held-out check against fitfinder (anytime.PAIRED)
+EXTRA_SYSTEMS = ("fitfinder_random", "fitfinder_single", "autogluon")
+SYSTEMS = (*MAIN_SYSTEMS, *EXTRA_SYSTEMS)
 LABELS = {"fitfinder": "fitfinder", "flaml": "FLAML", "lightgbm": "LightGBM-default",
-          "fitfinder_random": "fitfinder (random search)"}  # fmt: skip
-BUDGETED = ("fitfinder", "flaml", "fitfinder_random")  # LightGBM-default ignores the budget
+          "fitfinder_random": "fitfinder (random search)",
+          "fitfinder_single": "fitfinder (no ensemble)", "autogluon": "AutoGluon"}  # fmt: skip
+BUDGETED = tuple(s for s in SYSTEMS if s != "lightgbm")  # LightGBM-default ignores the budget
 RUNNABLE_TASKS = ("binary", "multiclass", "regression", "text")
 LINGER_S = 3.0  # how long a system's helper processes may outlive it before being killed
 NOT_RUN = {"forecast": "forecasting not yet supported"}
@@ -369,9 +372,20 @@ def summary(comparisons: list[Comparison]) -> str:
     )
 
 
+def time_summary(comparisons: list[Comparison]) -> str:
+    """Per budgeted system that ran: fits within budget + max(2 s, 5 %)."""
+    counts = []
+    for system in BUDGETED:
+        timed = [c.rows[system] for c in comparisons if system in c.rows]
+        if timed:
+            met = sum(r.wall_time_s is not None and within_budget(r) for r in timed)
+            counts.append(f"{LABELS[system]} {met}/{len(timed)}")
+    return "TIME: fit within budget + max(2 s, 5 %): " + ", ".join(counts)
+
+
 def summaries(comparisons: list[Comparison], checks: list[anytime.Check]) -> list[str]:
-    """The SUMMARY line, then the HALF-TIME and VS-RANDOM lines where they were measured."""
-    return [summary(comparisons), *anytime.check_summaries(checks)]
+    """The SUMMARY line, the held-out check lines where they were measured, the TIME line."""
+    return [summary(comparisons), *anytime.check_summaries(checks), time_summary(comparisons)]
 
 
 def read_curves(out: Path, comparisons: list[Comparison]) -> pd.DataFrame:
@@ -410,11 +424,11 @@ def write_results(
 def resolve_pythons(systems: list[str]) -> dict:
     """The interpreter each system runs in; an Exception where its environment failed."""
     pythons: dict = {s: sys.executable for s in systems}
-    if "flaml" in systems:
+    for system in set(systems) & set(VENVS):
         try:
-            pythons["flaml"] = str(ensure_flaml_python())
+            pythons[system] = str(ensure_python(system))
         except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
-            pythons["flaml"] = exc
+            pythons[system] = exc
     return pythons
 
 

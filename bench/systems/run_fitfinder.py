@@ -12,13 +12,16 @@ from fitfinder.ensemble import ENSEMBLE_FAMILY
 METRICS = {"roc_auc": "roc_auc", "log_loss": "log_loss", "rmse": "rmse", "macro_f1": "f1_macro"}
 
 
-def fit(X_train: pd.DataFrame, y_train: pd.Series, spec: dict, search: str = "auto") -> AutoML:
+def fit(
+    X_train: pd.DataFrame, y_train: pd.Series, spec: dict, search: str = "auto", ensemble=True
+) -> AutoML:
     automl = AutoML(
         time_budget=spec["budget"],
         metric=METRICS[spec["metric"]],
         task=spec["task"],
         seed=spec["seed"],
         search=search,
+        ensemble=ensemble,
         verbose=0,
     )
     automl.fit(X_train, y_train)

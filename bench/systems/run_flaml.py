@@ -1,4 +1,4 @@
-"""FLAML AutoML, run with the FLAML venv's python (bench/flaml_env.py)."""
+"""FLAML AutoML, run with the FLAML venv's python (bench/venvs.py)."""
 
 from __future__ import annotations
 

@@ -121,3 +121,28 @@ def test_random_search_runs_when_asked_and_is_collected_by_default():
     chosen = run_bench.parse_args(["--systems", "fitfinder", "fitfinder_random"]).systems
     assert chosen == ["fitfinder", "fitfinder_random"]
     assert "fitfinder_random" in run_bench.parse_args(["--collect"]).systems
+
+
+def test_paired_checks_judge_ensembles_by_point_estimate_and_autogluon_by_noise():
+    y = np.linspace(0, 10, 300)
+    target = Target("rmse", y, [], None)
+    preds = {120.0: {"fitfinder": y + 0.5, "fitfinder_single": y + 0.4, "autogluon": y + 0.45}}
+    checks = held_out_checks("d", preds, target, n_boot=100)
+    assert [(c.kind, c.b[0], c.verdict) for c in checks] == [
+        ("vs no ensemble", "fitfinder_single", "worse"),
+        ("vs AutoGluon", "autogluon", "worse"),
+    ]
+    ensemble, autogluon = check_summaries(checks)
+    assert ensemble.startswith("VS-NO-ENSEMBLE at 120 s") and "on 0/1 (better 0" in ensemble
+    assert autogluon.startswith("VS-AUTOGLUON at 120 s") and "worse 1" in autogluon
+
+
+def test_time_summary_counts_each_budgeted_system():
+    rows = {
+        system: run_bench.Result(
+            "d", "binary", "roc_auc", 30.0, system, wall_time_s=wall, over_budget_s=wall - 30.0
+        )  # fmt: skip
+        for system, wall in (("fitfinder", 29.0), ("autogluon", 45.0), ("lightgbm", 1.0))
+    }
+    line = run_bench.time_summary([run_bench.Comparison("d", "roc_auc", 30.0, rows)])
+    assert line.endswith("fitfinder 1/1, AutoGluon 0/1")
