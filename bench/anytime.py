@@ -44,7 +44,8 @@ PAIRED = {
 def held_out_checks(
     dataset: str, preds: dict[float, dict[str, np.ndarray | None]], target: Target, n_boot: int
 ) -> list[Check]:
-    """The half-time check and fitfinder against each PAIRED rival at each budget, where both ran.
+    """The half-time check, fitfinder against each PAIRED rival at each budget, and fitfinder at
+    each budget against itself at the next smaller one ("longer budget"), where both ran.
 
     Half-time: fitfinder at the largest budget of at most half the largest one, against FLAML
     at the largest. ``preds[budget][system]`` is None for a run that failed.
@@ -58,6 +59,10 @@ def held_out_checks(
     ]
     if halves:
         pairs.insert(0, ("half-time", ("fitfinder", halves[-1]), ("flaml", budgets[-1])))
+    pairs += [
+        ("longer budget", ("fitfinder", large), ("fitfinder", small))
+        for small, large in zip(budgets, budgets[1:], strict=False)
+    ]
     checks = []
     for kind, a, b in pairs:
         if a[0] not in preds[a[1]] or b[0] not in preds[b[1]]:
@@ -82,6 +87,13 @@ def check_summaries(checks: list[Check]) -> list[str]:
             f"HALF-TIME: fitfinder at {small:g} s within noise of or better than FLAML at "
             f"{large:g} s on {met}/{len(half)} ({_tally(half)}); target: at least half"
         )
+    for longer in _by_budgets([c for c in checks if c.kind == "longer budget"]):
+        (_, large), (_, small) = longer[0].a, longer[0].b
+        met = sum(c.verdict in ("better", "within noise") for c in longer)
+        lines.append(
+            f"LONGER-BUDGET: fitfinder at {large:g} s within noise of or better than at "
+            f"{small:g} s on {met}/{len(longer)} ({_tally(longer)}); target: all"
+        )
     for kind, (rival, met_when, target) in PAIRED.items():
         paired = [c for c in checks if c.kind == kind]
         for budget in sorted({c.a[1] for c in paired}):
@@ -97,6 +109,12 @@ def check_summaries(checks: list[Check]) -> list[str]:
                 f"{rival}'s on {met}/{len(same)} ({_tally(same)}); target: {target}"
             )
     return lines
+
+
+def _by_budgets(checks: list[Check]) -> list[list[Check]]:
+    """Checks grouped by their pair of budgets, smallest first."""
+    keys = sorted({(c.b[1], c.a[1]) for c in checks})
+    return [[c for c in checks if (c.b[1], c.a[1]) == key] for key in keys]
 
 
 def _tally(checks: list[Check]) -> str:

@@ -68,19 +68,21 @@ def test_held_out_checks_pair_the_half_budget_and_random_runs():
         ("half-time", ("fitfinder", 30.0), ("flaml", 120.0), "better"),
         ("vs random", ("fitfinder", 30.0), ("fitfinder_random", 30.0), "better"),
         ("vs random", ("fitfinder", 120.0), ("fitfinder_random", 120.0), "failed"),
+        ("longer budget", ("fitfinder", 120.0), ("fitfinder", 30.0), "within noise"),
     ]
     lines = check_summaries(checks)
     assert (
         lines[0].startswith("HALF-TIME: fitfinder at 30 s") and "FLAML at 120 s on 1/1" in lines[0]
     )
-    assert "on 1/1 (better 1," in lines[1] and "on 0/1 (better 0," in lines[2]
+    assert lines[1].startswith("LONGER-BUDGET: fitfinder at 120 s") and "on 1/1" in lines[1]
+    assert "on 1/1 (better 1," in lines[2] and "on 0/1 (better 0," in lines[3]
 
 
 def test_no_half_budget_means_no_half_time_check():
     target = Target("rmse", np.zeros(3), [], None)
     preds = {60.0: {"fitfinder": np.zeros(3), "flaml": np.ones(3)},
              100.0: {"fitfinder": np.zeros(3), "flaml": np.ones(3)}}  # fmt: skip
-    assert held_out_checks("d", preds, target, n_boot=10) == []
+    assert [c.kind for c in held_out_checks("d", preds, target, n_boot=10)] == ["longer budget"]
 
 
 def _curve(system, budget, scores):
