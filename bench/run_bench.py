@@ -33,11 +33,12 @@ REPO = BENCH.parent
 DEFAULT_DATASETS = REPO.parent / "shared" / "datasets"
 MAIN_SYSTEMS = ("fitfinder", "flaml", "lightgbm")  # the default run and the main table
 #: systems run only when named: each is a held-out check against fitfinder (anytime.PAIRED)
-EXTRA_SYSTEMS = ("fitfinder_random", "fitfinder_single", "autogluon")
+EXTRA_SYSTEMS = ("fitfinder_random", "fitfinder_single", "fitfinder_no_nn", "autogluon")
 SYSTEMS = (*MAIN_SYSTEMS, *EXTRA_SYSTEMS)
 LABELS = {"fitfinder": "fitfinder", "flaml": "FLAML", "lightgbm": "LightGBM-default",
           "fitfinder_random": "fitfinder (random search)",
-          "fitfinder_single": "fitfinder (no ensemble)", "autogluon": "AutoGluon"}  # fmt: skip
+          "fitfinder_single": "fitfinder (no ensemble)", "fitfinder_no_nn": "fitfinder (no nn)",
+          "autogluon": "AutoGluon"}  # fmt: skip
 BUDGETED = tuple(s for s in SYSTEMS if s != "lightgbm")  # LightGBM-default ignores the budget
 RUNNABLE_TASKS = ("binary", "multiclass", "regression", "text")
 LINGER_S = 3.0  # how long a system's helper processes may outlive it before being killed

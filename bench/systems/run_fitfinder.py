@@ -7,14 +7,25 @@ from common import run
 
 from fitfinder import AutoML
 from fitfinder.ensemble import ENSEMBLE_FAMILY
+from fitfinder.estimators.registry import select_families
 
 #: manifest metric name -> fitfinder's name
 METRICS = {"roc_auc": "roc_auc", "log_loss": "log_loss", "rmse": "rmse", "macro_f1": "f1_macro"}
 
 
 def fit(
-    X_train: pd.DataFrame, y_train: pd.Series, spec: dict, search: str = "auto", ensemble=True
+    X_train: pd.DataFrame,
+    y_train: pd.Series,
+    spec: dict,
+    search: str = "auto",
+    ensemble: bool = True,
+    leave_out: tuple[str, ...] = (),
 ) -> AutoML:
+    """fitfinder as a user runs it; ``leave_out`` drops families from the default set."""
+    estimators = None
+    if leave_out:
+        chosen = select_families(None, spec["task"], len(X_train), spec["budget"])
+        estimators = [f.name for f in chosen if f.name not in leave_out]
     automl = AutoML(
         time_budget=spec["budget"],
         metric=METRICS[spec["metric"]],
@@ -22,6 +33,7 @@ def fit(
         seed=spec["seed"],
         search=search,
         ensemble=ensemble,
+        estimators=estimators,
         verbose=0,
     )
     automl.fit(X_train, y_train)
