@@ -1,13 +1,16 @@
 """Worker side of pruning: record a fit's learning curve and stop it past the trial's thresholds.
 
 LightGBM and XGBoost are watched through a callback scoring the validation rows each round
-(their objective's loss: log loss or squared error); the ``nn`` family through its per-epoch
-validation loss. Other models fit as usual, unwatched.
+(their objective's loss: log loss or squared error); sklearn's forests and HistGradientBoosting
+are grown with ``warm_start`` up to each step and scored there (log loss or squared error); the
+``nn`` family through its per-epoch validation loss. Other models fit as usual, unwatched.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 if TYPE_CHECKING:
     from fitfinder.search.pruners import StopRule
@@ -46,9 +49,13 @@ def fit_watched(pipe, X, y, validation: tuple, monitor: Monitor, sample_weight=N
     validates on its own internal split)."""
     model = pipe[-1]
     library = type(model).__module__.split(".")[0]
+    weight = {} if sample_weight is None else {"sample_weight": sample_weight}
     if library in ("lightgbm", "xgboost"):
-        weight = {} if sample_weight is None else {"sample_weight": sample_weight}
         _fit_boosting(model, library, X, y, [validation], monitor, weight)
+        return pipe
+    size = _size_parameter(model)
+    if size is not None:
+        _fit_in_steps(model, size, X, y, validation, monitor, weight)
         return pipe
     watchable = "epoch_callback" in model.get_params(deep=False)
     if watchable:
@@ -69,6 +76,61 @@ def _fit_boosting(model, library: str, X, y, eval_set: list, monitor: Monitor, w
         model.fit(X, y, eval_set=eval_set, verbose=False, **weight)
     finally:
         model.set_params(callbacks=None)
+
+
+#: Fewest trees a forest is judged on: a handful of unpruned trees gives 0/1 probabilities whose
+#: log loss says little about the full forest.
+MIN_FOREST_STEP = 8
+
+
+def _size_parameter(model) -> str | None:
+    """The parameter that a ``warm_start`` fit of ``model`` grows (trees, boosting
+    iterations); None for a model not grown in steps."""
+    from sklearn import ensemble
+
+    forests = (
+        ensemble.RandomForestClassifier,
+        ensemble.RandomForestRegressor,
+        ensemble.ExtraTreesClassifier,
+        ensemble.ExtraTreesRegressor,
+    )
+    boosting = (ensemble.HistGradientBoostingClassifier, ensemble.HistGradientBoostingRegressor)
+    if isinstance(model, forests):
+        return "n_estimators"
+    return "max_iter" if isinstance(model, boosting) else None
+
+
+def _fit_in_steps(model, size: str, X, y, validation: tuple, monitor: Monitor, weight: dict):
+    """Grow ``model`` with ``warm_start`` to each of the monitor's steps below its ``size`` (for
+    forests, from ``MIN_FOREST_STEP`` trees), scoring ``validation`` there, then to its ``size`` unless the monitor stops it first.
+
+    Warm-started growth fits the same trees as one fit with the same ``random_state``; a model
+    that stops itself (HistGradientBoosting's early stopping) is not grown further."""
+    total, warm_start = model.get_params()[size], model.get_params()["warm_start"]
+    first = MIN_FOREST_STEP if size == "n_estimators" else 1
+    model.set_params(warm_start=True)
+    try:
+        for step in [*sorted(s for s in monitor.steps if first <= s < total), total]:
+            model.set_params(**{size: step}).fit(X, y, **weight)
+            if step == total or getattr(model, "n_iter_", step) < step:
+                return
+            if monitor(step, _validation_loss(model, *validation)):
+                return
+    finally:
+        model.set_params(warm_start=warm_start)  # a later fit starts afresh
+
+
+def _validation_loss(model, X_val, y_val) -> float:
+    """Log loss (classifiers; classes the model never saw count as probability 0) or squared
+    error (regressors) of ``model`` on the validation rows, as LightGBM's objectives report."""
+    from sklearn.base import is_classifier
+
+    y_val = np.asarray(y_val)
+    if not is_classifier(model):
+        return float(np.mean((model.predict(X_val) - y_val) ** 2))
+    proba = model.predict_proba(X_val)
+    true_class = (proba * (model.classes_ == y_val[:, None])).sum(axis=1)
+    return float(-np.mean(np.log(np.clip(true_class, 1e-15, None))))
 
 
 def learning_curve(model: Any) -> dict[int, float]:
