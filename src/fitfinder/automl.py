@@ -28,11 +28,19 @@ from fitfinder.finalize import Finalizer, refit_seconds
 from fitfinder.metrics import get_metric
 from fitfinder.model import JOURNAL_FILE, SAMPLE_ROWS, FittedModel
 from fitfinder.progress import Progress
+from fitfinder.recheck import (
+    MAX_SCANNED,
+    Recheck,
+    near_ties,
+    reserve_seconds,
+    run_recheck,
+    second_split,
+)
 from fitfinder.search.portfolio import portfolio_configs
 from fitfinder.search.pruners import CurveBook, Pruner, make_pruner
 from fitfinder.search.searcher import Proposal, Searcher, make_searcher
 from fitfinder.search.warm_start import warm_start_configs
-from fitfinder.search_loop import Best, SearchLoop
+from fitfinder.search_loop import SAFETY_SECONDS, Best, SearchLoop
 from fitfinder.storage import Journal, TrialRecord
 from fitfinder.trials import Runner, TrialData, TrialResult
 
@@ -76,6 +84,8 @@ class AutoML:
         warm_start: str | os.PathLike | None = None,
         portfolio: bool = False,
         pruner: str | Pruner = "none",
+        sample: bool = False,
+        recheck: bool = True,
     ):
         self.time_budget = time_budget
         self.metric = metric
@@ -103,6 +113,8 @@ class AutoML:
         self.warm_start = warm_start
         self.portfolio = portfolio
         self.pruner = pruner
+        self.sample = sample
+        self.recheck = recheck
 
     # -- fit ---------------------------------------------------------------------------
     def fit(
@@ -164,6 +176,7 @@ class AutoML:
             max_trials=self.max_trials,
             reproducible=self.time_budget is None,
             starting_points=self.starting_points,
+            n_train_rows=max(len(train) for train, _ in plan.folds) if self.sample else None,
             **seeded,
         )
         self._replay(searcher)
@@ -279,6 +292,7 @@ class AutoML:
             "max_trials": self.max_trials,
             "n_rows": len(data.X),
             "pruner": str(self.pruner),
+            "sample": self.sample,
         }
 
     def _replay(self, searcher: Searcher) -> None:
@@ -287,7 +301,9 @@ class AutoML:
         for record in self._records:
             loss = record.loss if record.status in ("done", "pruned") else None
             searcher.observe(
-                Proposal(record.family, record.config, "journal"), loss, record.fit_time
+                Proposal(record.family, record.config, "journal", record.sample_size),
+                loss,
+                record.fit_time,
             )
         if self._records:
             log.info("resuming run %d with %d finished trials", self.run_id_, len(self._records))
@@ -346,7 +362,7 @@ class AutoML:
         records = {r.number: r for r in self.journal_.trials(self.run_id_)}
         enough_time = finalizer.remaining() > ENSEMBLE_PLAN_SECONDS
         # choosing may use what is left after the best single trial's refit
-        time_limit = finalizer.remaining() - finalizer.estimate(best.result.fit_time)
+        time_limit = finalizer.remaining() - finalizer.estimate(best.result)
         plan = (
             self._plan_ensemble(list(records.values()), data, time_limit) if enough_time else None
         )
@@ -356,7 +372,9 @@ class AutoML:
             ensemble = plan if estimator is not None else None
             if estimator is None:
                 progress.say(f"[yellow]{note}[/yellow]")
+        check = None
         if estimator is None:
+            best, check = self._guard(runner, data, best, records, finalizer, progress)
             estimator, note = finalizer.single(best)
             if estimator is None:
                 raise FitfinderError(
@@ -370,7 +388,7 @@ class AutoML:
             task=data.task,
             metric=data.metric.name,
             labels=data.labels,
-            info=self._model_info(best.result, note, ensemble),
+            info=self._model_info(best.result, note, ensemble, check),
             sample=data.X.iloc[data.folds[0][1][:SAMPLE_ROWS]],  # for the ONNX parity check
         )
 
@@ -384,12 +402,17 @@ class AutoML:
             n_threads=self.n_jobs or os.cpu_count() or 1,
         )
 
-    def _refit_reserve(self, result: TrialResult) -> float:
-        """Seconds the search leaves for the final refit(s) of the current best."""
-        one = refit_seconds(result.fit_time, self.split_plan_, self.refit)
+    def _refit_reserve(self, result: TrialResult, left: float) -> float:
+        """Seconds the search leaves for the final refit(s) of the current best: none when its
+        refit cannot fit in the ``left`` seconds anyway (its validated model is kept then, so
+        searching on is free; e.g. a best trial on a sample whose full refit is too long)."""
+        one = refit_seconds(result, self.split_plan_, self.refit)
+        if one > left:
+            return 0.0
+        guard = reserve_seconds(result.wall_time, self.time_budget) if self.recheck else 0.0
         if self._ensemble_method() is None:
-            return one
-        return 2 * one + ENSEMBLE_PLAN_SECONDS
+            return one + guard
+        return 2 * one + ENSEMBLE_PLAN_SECONDS + guard
 
     def _ensemble_method(self) -> str | None:
         if self.ensemble in (False, None) or self.metric_.kind == "custom":
@@ -424,7 +447,44 @@ class AutoML:
             self.journal_.record_trial(self.run_id_, _ensemble_result(number, plan, data.metric))
         return plan
 
-    def _model_info(self, result: TrialResult, note: str, ensemble: EnsemblePlan | None) -> dict:
+    def _guard(
+        self, runner: Runner, data: TrialData, best: Best, records: dict, finalizer, progress
+    ) -> tuple[Best, Recheck | None]:
+        """The single trial to refit: ``best``, or a near tie that did better on a second split
+        (see :mod:`fitfinder.recheck`)."""
+        if not self.recheck:
+            return best, None
+        done = sorted(
+            (r for r in records.values() if r.status == "done" and r.family != ENSEMBLE_FAMILY),
+            key=lambda r: r.loss,
+        )[: MAX_SCANNED + 1]
+        candidates = near_ties(
+            done,
+            self.journal_.predictions(self.run_id_, [r.number for r in done]),
+            data.y,
+            data.metric,
+            sample_weight=data.sample_weight,
+            seed=self.seed,
+        )
+        if len(candidates) < 2 or candidates[0].number != best.result.number:
+            return best, None
+        folds = second_split(self.split_plan_, data.y, data.task, data.groups, self.seed)
+        until = finalizer.deadline - SAFETY_SECONDS - max(map(finalizer.estimate, candidates))
+        check = run_recheck(
+            runner, candidates, folds, until=until, n_concurrent=self._concurrency()
+        )
+        progress.say(check.note())
+        if check.chosen == best.result.number:
+            return best, check
+        return Best(result_of_record(records[check.chosen]), check.models[check.chosen]), check
+
+    def _model_info(
+        self,
+        result: TrialResult,
+        note: str,
+        ensemble: EnsemblePlan | None,
+        check: Recheck | None = None,
+    ) -> dict:
         info = {
             "best_family": result.family,
             "best_config": result.config,
@@ -435,6 +495,8 @@ class AutoML:
             "run_id": self.run_id_,
             "data_fingerprint": self.journal_.get_run(self.run_id_).fingerprint,
         }
+        if check is not None:
+            info["recheck"] = check.info()
         if ensemble is not None:
             info["ensemble"] = ensemble.config()
             info["validation_score"] = self.metric_.score_of_loss(ensemble.loss)
@@ -563,8 +625,12 @@ def _best_of_records(records: list[TrialRecord]) -> Best | None:
     ]
     if not done:
         return None
-    record = min(done, key=lambda r: r.loss)
-    result = TrialResult(
+    return Best(result_of_record(min(done, key=lambda r: r.loss)), None)
+
+
+def result_of_record(record: TrialRecord) -> TrialResult:
+    """A journaled trial as the result the search would have returned (no predictions)."""
+    return TrialResult(
         number=record.number,
         family=record.family,
         config=record.config,
@@ -573,8 +639,8 @@ def _best_of_records(records: list[TrialRecord]) -> Best | None:
         loss=record.loss,
         score=record.score,
         fit_time=record.fit_time,
+        sample_size=record.sample_size,
     )
-    return Best(result, None)
 
 
 def records_numbers(records: list[TrialRecord]) -> list[int]:

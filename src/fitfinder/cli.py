@@ -112,6 +112,18 @@ def _fit_parser(commands) -> None:
         default="none",
         help="stop bad boosting and nn trials early on their first fold (default none)",
     )
+    fit.add_argument(
+        "--sample",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="large data: trials start on 10,000-row samples that grow (default off)",
+    )
+    fit.add_argument(
+        "--recheck",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="re-validate near-tied single trials on a second split before choosing (default on)",
+    )
     fit.add_argument("--split", choices=["auto", "cv", "holdout"], default="auto")
     fit.add_argument("--n-folds", type=int, default=5)
     fit.add_argument("--holdout-fraction", type=float, default=0.2)
@@ -183,6 +195,8 @@ def _fit(args) -> int:
         starting_points=_read_json(args.starting_points, "--starting-points"),
         warm_start=args.warm_start,
         portfolio=args.portfolio,
+        sample=args.sample,
+        recheck=args.recheck,
     )
     automl.fit(table, target=args.target, sample_weight=weight, groups=groups)
     automl.save(out)

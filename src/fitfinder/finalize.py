@@ -20,12 +20,15 @@ from fitfinder.trials import Runner, TrialData, TrialSpec
 from fitfinder.trials.evaluate import refit, refit_folds
 
 
-def refit_seconds(fit_time: float, split_plan: SplitPlan, mode: str = "full") -> float:
-    """Expected seconds to refit a trial whose validation fits took ``fit_time`` in all."""
+def refit_seconds(trial: Any, split_plan: SplitPlan, mode: str = "full") -> float:
+    """Expected seconds to refit a trial (a TrialResult or TrialRecord) from its validation fits'
+    ``fit_time``, scaled up in proportion to the rows when they fit on a ``sample_size``."""
     folds = split_plan.folds
+    fold_rows = np.mean([len(train) for train, _ in folds])
+    fit_time = trial.fit_time * max(fold_rows / (trial.sample_size or fold_rows), 1.0)
     if mode == "folds":
         return 1.2 * fit_time + 0.2
-    train_share = np.mean([len(train) for train, _ in folds]) / split_plan.n_rows
+    train_share = fold_rows / split_plan.n_rows
     return 1.5 * fit_time / len(folds) / max(train_share, 1e-6) + 0.2
 
 
@@ -45,17 +48,16 @@ class Finalizer:
         self.runner, self.data, self.split_plan = runner, data, split_plan
         self.deadline, self.refit_mode, self.n_threads = deadline, refit_mode, n_threads
 
-    def estimate(self, fit_time: float) -> float:
-        return refit_seconds(fit_time, self.split_plan, self.refit_mode)
+    def estimate(self, trial: Any) -> float:
+        return refit_seconds(trial, self.split_plan, self.refit_mode)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic() - SAFETY_SECONDS
 
-    def refit(
-        self, family: str, config: dict, fit_time: float, force: bool = False
-    ) -> tuple[Any, str]:
-        """(fitted estimator or None, what happened). ``force`` ignores the budget (resume)."""
-        needed, remaining = self.estimate(fit_time), self.remaining()
+    def refit(self, trial: Any, force: bool = False) -> tuple[Any, str]:
+        """(``trial``'s config fitted, or None; what happened). ``force`` ignores the budget
+        (resume)."""
+        needed, remaining = self.estimate(trial), self.remaining()
         if force:
             remaining = max(remaining, 3 * needed + 5)
         if remaining < needed:
@@ -63,7 +65,9 @@ class Finalizer:
                 None,
                 f"refit skipped: needs about {needed:.1f} s, {max(remaining, 0):.1f} s left",
             )
-        spec = TrialSpec(-1, family, config, timeout=remaining, n_threads=self.n_threads)
+        spec = TrialSpec(
+            -1, trial.family, trial.config, timeout=remaining, n_threads=self.n_threads
+        )
         job = refit_folds if self.refit_mode == "folds" else refit
         status, value = self.runner.call(job, spec, remaining, time.monotonic() + remaining)
         if status != "ok":
@@ -78,9 +82,7 @@ class Finalizer:
     def single(self, best: Best) -> tuple[Any, str]:
         """The best trial's final model, or its validated model when the refit is skipped."""
         result = best.result
-        model, note = self.refit(
-            result.family, result.config, result.fit_time, force=best.pipeline is None
-        )
+        model, note = self.refit(result, force=best.pipeline is None)
         if model is not None:
             return model, note
         if best.pipeline is None:
@@ -92,8 +94,7 @@ class Finalizer:
         order = np.argsort(plan.weights)[::-1]
         fitted: dict[int, Any] = {}
         for i in order:
-            record = records[plan.members[i]]
-            model, _ = self.refit(record.family, record.config, record.fit_time)
+            model, _ = self.refit(records[plan.members[i]])
             if model is not None:
                 fitted[i] = model
         n_classes = self.data.n_classes

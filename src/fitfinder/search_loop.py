@@ -2,7 +2,8 @@
 
 Trials may run side by side (one thread per concurrent trial, each driving one worker). The
 loop owns the clock: a trial is launched only when the budget left after reserving time for
-the final refit can fit it, and its timeout never reaches past that point.
+the final refit (``refit_seconds(best, seconds left)``) can fit it, and its timeout never
+reaches past that point.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class SearchLoop:
         progress: Progress,
         *,
         deadline: float,
-        refit_seconds: Callable[[TrialResult], float],
+        refit_seconds: Callable[[TrialResult, float], float],
         trial_time_limit: float | None = None,
         first_number: int = 0,
         best: Best | None = None,
@@ -93,6 +94,7 @@ class SearchLoop:
                 keep_model_below=self.best.result.loss if self.best else None,
                 stop_rule=self.pruning
                 and self.pruning.rule(proposal.family, self.number, proposal.config),
+                sample_size=proposal.sample_size,
             )
             self.number += 1
             return proposal, spec
@@ -101,7 +103,7 @@ class SearchLoop:
         """Seconds left for trials: the budget less the final refit's reserve and a margin."""
         available = self.deadline - time.monotonic() - SAFETY_SECONDS
         if self.best is not None:
-            available -= self.refit_seconds(self.best.result)
+            available -= self.refit_seconds(self.best.result, available)
         return available
 
     def _affordable(self) -> float | None:

@@ -153,3 +153,17 @@ def test_curves_and_pruned_steps_round_trip_and_old_journals_gain_the_table(tmp_
         ]
         journal.record_trial(run_id, _result(0))  # recorded again without a curve
         assert journal.trials(run_id)[0].curve == {}
+
+
+def test_sample_sizes_round_trip_and_old_journals_gain_the_column(tmp_path):
+    url = default_url(tmp_path)
+    with Journal(url) as journal:
+        run_id = journal.create_run({}, "fp")
+        journal.record_trial(run_id, _result(0))
+    with sqlite3.connect(tmp_path / "journal.db") as connection:  # as before sample sizes
+        connection.execute("ALTER TABLE trials DROP COLUMN sample_size")
+    with Journal(url) as journal:
+        journal.record_trial(run_id, _result(1, sample_size=10_000))
+        assert [t.sample_size for t in journal.trials(run_id)] == [None, 10_000]
+    with Journal(url) as journal:  # opening an up-to-date journal changes nothing
+        assert [t.sample_size for t in journal.trials(run_id, with_oof=True)] == [None, 10_000]

@@ -79,8 +79,8 @@ def plan_ensemble(
         ranked = _best_per_family(ranked)[:max_members]
     if len(ranked) < 2:
         return None
-    rows = _selection_rows(
-        np.all([_finite_rows(predictions[r.number]) for r in ranked], axis=0), seed
+    rows = selection_rows(
+        np.all([finite_rows(predictions[r.number]) for r in ranked], axis=0), seed
     )
     outputs = [predictions[r.number][rows] for r in ranked]
     target, weight = y[rows], None if sample_weight is None else sample_weight[rows]
@@ -133,15 +133,23 @@ def _stack(outputs, target, loss, max_members: int, seed: int) -> EnsemblePlan:
 
 def _compare(ensemble: np.ndarray, single: np.ndarray, loss, n: int, seed: int):
     """(ensemble loss, single loss, share of bootstrap resamples the ensemble wins)."""
+    return loss(ensemble), loss(single), win_share(ensemble, single, loss, n, seed)
+
+
+def win_share(a: np.ndarray, b: np.ndarray, loss, n: int, seed: int) -> float:
+    """Share of ``N_BOOTSTRAP`` resamples of the ``n`` rows on which ``a``'s loss is below ``b``'s.
+
+    ``loss(pred, index)`` scores predictions of the resampled rows ``index``.
+    """
     rng = np.random.default_rng(seed)
     wins = 0
     for _ in range(N_BOOTSTRAP):
         index = rng.integers(0, n, n)
         try:
-            wins += loss(ensemble[index], index) < loss(single[index], index)
+            wins += loss(a[index], index) < loss(b[index], index)
         except ValueError:  # a resample with a single class cannot be scored
             continue
-    return loss(ensemble), loss(single), wins / N_BOOTSTRAP
+    return wins / N_BOOTSTRAP
 
 
 def _cap(weights: np.ndarray, max_members: int) -> np.ndarray:
@@ -156,7 +164,7 @@ def _halves(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return order[: n // 2], order[n // 2 :]
 
 
-def _selection_rows(finite: np.ndarray, seed: int) -> np.ndarray:
+def selection_rows(finite: np.ndarray, seed: int) -> np.ndarray:
     """Validated rows to choose on: all of them, or a seeded sample of ``MAX_ROWS`` on big data."""
     rows = np.flatnonzero(finite)
     if len(rows) <= MAX_ROWS:
@@ -164,7 +172,7 @@ def _selection_rows(finite: np.ndarray, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(rows, MAX_ROWS, replace=False))
 
 
-def _finite_rows(pred: np.ndarray) -> np.ndarray:
+def finite_rows(pred: np.ndarray) -> np.ndarray:
     return np.isfinite(pred).all(axis=1) if pred.ndim == 2 else np.isfinite(pred)
 
 

@@ -15,6 +15,7 @@ COLUMNS = [
     "loss",
     "fit_time",
     "predict_time",
+    "sample_size",
     "status",
     "config",
     "error",
@@ -25,7 +26,8 @@ def leaderboard(records: Iterable, metric) -> pd.DataFrame:
     """Rank finished trials by loss (failed ones last); logged metrics become extra columns.
 
     ``metric`` is a :class:`fitfinder.metrics.Metric` or a metric name; the score column is
-    named after it.
+    named after it. ``sample_size`` (training rows per fold, empty for all) is shown only when
+    some trial fit on a sample.
     """
     rows = [_row(r) for r in records]
     table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"] + ["_logged"])
@@ -37,6 +39,9 @@ def leaderboard(records: Iterable, metric) -> pd.DataFrame:
         ignore_index=True,
     )
     table.insert(0, "rank", range(1, len(table) + 1))
+    sampled = table.pop("sample_size")
+    if sampled.notna().any():
+        table.insert(table.columns.get_loc("status"), "sample_size", sampled.astype("Int64"))
     return table.rename(columns={"score": getattr(metric, "name", metric)})
 
 
@@ -48,6 +53,7 @@ def _row(record) -> dict:
         "loss": record.loss,
         "fit_time": record.fit_time,
         "predict_time": record.predict_time,
+        "sample_size": record.sample_size,
         "status": record.status,
         "config": json.dumps(record.config, sort_keys=True),
         "error": record.error,

@@ -15,12 +15,18 @@ data. Order of work:
    now and then a random config from its whole space).
 
 With ``cost="trials"`` every trial costs 1, so a run capped by ``max_trials`` is reproducible.
+
+Training-sample size is a fidelity (FLAML's idea): given ``n_train_rows`` (the largest fold's
+training rows) above ``SAMPLE_GROWTH`` x ``SAMPLE_START``, every family's trials fit on
+``SAMPLE_START`` rows at first; after ``patience`` trials in a row at its size without improving
+its best, the family's size grows ``SAMPLE_GROWTH``-fold (all rows, None, once that reaches
+``n_train_rows``) and its next trial re-evaluates its best config at the new size.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -32,15 +38,19 @@ from fitfinder.search.strategies import Proposer, check_strategy, make_proposer
 MAX_RESAMPLES = 20
 #: The order library defaults are tried in (other families after these, in search order).
 DEFAULTS_ORDER = ("lightgbm", "xgboost", "hist_gb", "extra_trees", "rf", "nn", "glm", "svm", "knn")
+SAMPLE_START = 10_000  # training rows per fold a family's first trials fit on (large data)
+SAMPLE_GROWTH = 4  # the factor a family's sample grows by
 
 
 @dataclass(frozen=True)
 class Proposal:
-    """A config to try: which family, which hyperparameters, and why (``origin``)."""
+    """A config to try: which family, which hyperparameters, and why (``origin``); fitted on
+    ``sample_size`` training rows per fold (None: all)."""
 
     family: str
     config: Config
-    origin: str  # low_cost | start | warm_start | portfolio | defaults | search | journal
+    origin: str  # low_cost | start | warm_start | portfolio | defaults | search | grow | journal
+    sample_size: int | None = None
 
 
 @dataclass
@@ -59,6 +69,8 @@ class FamilyState:
     spent_at_previous_best: float = 0.0
     costs: list[float] = field(default_factory=list)
     exhausted: bool = False  # no untried config could be found
+    sample_size: int | None = None  # the training rows its trials fit on now (None: all)
+    stale: int = 0  # trials in a row at that size that did not improve best_loss
 
     def mean_cost(self) -> float:
         recent = self.costs[-5:]
@@ -93,14 +105,20 @@ class Searcher:
         starting_points: dict[str, Config | list[Config]] | None = None,
         warm_start: dict[str, list[Config]] | None = None,
         portfolio: dict[str, list[Config]] | None = None,
+        n_train_rows: int | None = None,
+        patience: int = 3,
     ):
         check_strategy(strategy)
         self.rng = np.random.default_rng(seed)
         self.max_trials = max_trials
         self.count_trials = cost == "trials"
         self.max_failures = max_failures
+        self.n_train_rows, self.patience = n_train_rows, patience
+        start = SAMPLE_START if (n_train_rows or 0) > SAMPLE_GROWTH * SAMPLE_START else None
         self.states = {
-            f.name: FamilyState(f, make_proposer(strategy, f.space, f.low_cost, self.rng))
+            f.name: FamilyState(
+                f, make_proposer(strategy, f.space, f.low_cost, self.rng), sample_size=start
+            )
             for f in families
         }
         self._max_cost: float | None = None
@@ -116,6 +134,7 @@ class Searcher:
         ] + [p for origin, points in seeded for p in _seeded_proposals(points, self.states, origin)]
         self._defaults_queued = False
         self._tried: set[str] = set()
+        self._regrown: dict[str, Proposal] = {}  # family -> its best config at its new size
 
     # -- the two verbs ---------------------------------------------------------------
     def suggest(self, max_cost: float | None = None) -> Proposal | None:
@@ -134,10 +153,13 @@ class Searcher:
         return proposal
 
     def _next(self) -> Proposal | None:
+        active = self._active()
+        if regrown := next((name for name in self._regrown if name in active), None):
+            return self._regrown.pop(regrown)
         while self._pending:
             proposal = self._pending.pop(0)
-            if self._key(proposal) not in self._tried and proposal.family in self._active():
-                return proposal
+            if self._key(proposal) not in self._tried and proposal.family in active:
+                return replace(proposal, sample_size=self.states[proposal.family].sample_size)
         if not self._defaults_queued:
             self._queue_defaults()
             return self._next()
@@ -165,7 +187,9 @@ class Searcher:
         state.trials += 1
         state.spent += cost
         state.costs.append(cost)
-        if loss is None or not np.isfinite(loss):
+        failed = loss is None or not np.isfinite(loss)
+        self._track_sample(state, proposal, improved=not failed and loss < state.best_loss)
+        if failed:
             state.failures += 1
             state.proposer.observe(proposal.config, None)
             return
@@ -182,10 +206,30 @@ class Searcher:
             )
         state.proposer.observe(proposal.config, loss)
 
+    def _track_sample(self, state: FamilyState, proposal: Proposal, improved: bool) -> None:
+        """Count a trial at the family's current sample size; grow the sample after
+        ``patience`` trials in a row without improvement, re-evaluating the best config."""
+        name = state.family.name
+        if self._regrown.get(name) == replace(proposal, origin="grow"):
+            del self._regrown[name]  # a resumed run's journal holds the re-evaluation
+        if state.sample_size is None or proposal.sample_size != state.sample_size:
+            return
+        state.stale = 0 if improved else state.stale + 1
+        if state.stale < self.patience:
+            return
+        grown = state.sample_size * SAMPLE_GROWTH
+        state.sample_size = grown if grown < self.n_train_rows else None
+        state.stale = 0
+        if state.best_config is not None:
+            self._regrown[name] = Proposal(name, state.best_config, "grow", state.sample_size)
+
     def release(self, proposal: Proposal) -> None:
         """Forget a suggested proposal that was never run (e.g. the budget ran out)."""
         self.in_flight -= 1
-        self._tried.discard(self._key(proposal))
+        if proposal.origin == "grow":  # its config was tried before, at a smaller size
+            self._regrown.setdefault(proposal.family, proposal)
+        else:
+            self._tried.discard(self._key(proposal))
 
     # -- helpers ---------------------------------------------------------------------
     def retired(self) -> dict[str, str]:
@@ -246,7 +290,7 @@ class Searcher:
             config = state.proposer.propose()
             if config is None:
                 return None
-            proposal = Proposal(state.family.name, config, "search")
+            proposal = Proposal(state.family.name, config, "search", state.sample_size)
             if self._key(proposal) not in self._tried:
                 return proposal
             state.proposer.observe(proposal.config, None)
@@ -307,10 +351,12 @@ def make_searcher(
     starting_points: dict[str, Config | list[Config]] | None = None,
     warm_start: dict[str, list[Config]] | None = None,
     portfolio: dict[str, list[Config]] | None = None,
+    n_train_rows: int | None = None,
 ) -> Searcher:
     """The searcher for a fit: strategy ``search`` within families, costs counted in trials
     when ``reproducible`` (a trial-capped run without a time budget), else in seconds; seeded
-    configs as in :class:`Searcher`."""
+    configs and training-sample sizes (``n_train_rows``; None: no samples) as in
+    :class:`Searcher`."""
     return Searcher(
         families,
         seed=seed,
@@ -320,4 +366,5 @@ def make_searcher(
         starting_points=starting_points,
         warm_start=warm_start,
         portfolio=portfolio,
+        n_train_rows=n_train_rows,
     )

@@ -28,9 +28,11 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     make_url,
     null,
     select,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -76,6 +78,7 @@ class _Trial(_Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime] = mapped_column(DateTime)
+    sample_size: Mapped[int | None] = mapped_column(Integer)  # training rows per fold fit
 
 
 class _Prediction(_Base):
@@ -128,6 +131,7 @@ class TrialRecord:
     oof: np.ndarray | None = None
     curve: dict[int, float] = field(default_factory=dict)  # step -> validation loss
     pruned_step: int | None = None
+    sample_size: int | None = None  # training rows per fold fit (None: all)
 
 
 class Journal:
@@ -136,7 +140,8 @@ class Journal:
     def __init__(self, url: str):
         self.url = url
         self._engine = _make_engine(url)
-        _Base.metadata.create_all(self._engine)
+        _Base.metadata.create_all(self._engine)  # older journals gain new tables...
+        _add_new_columns(self._engine)  # ...and new (nullable) columns
         self._session = sessionmaker(self._engine, expire_on_commit=False)
 
     def __enter__(self) -> Journal:
@@ -244,6 +249,20 @@ def _make_engine(url: str) -> Engine:
     return engine
 
 
+def _add_new_columns(engine: Engine) -> None:
+    """Add the columns a journal written by an older version lacks (all nullable)."""
+    inspector = inspect(engine)
+    with engine.begin() as connection:
+        for table in _Base.metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(engine.dialect)
+                    connection.execute(
+                        text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
+                    )
+
+
 def _sqlite_pragmas(connection, _record) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -258,6 +277,7 @@ def _fill_trial(row: _Trial, result: Any, finished: datetime) -> None:
     row.fold_losses, row.metrics = _dumps(list(result.fold_losses)), _dumps(result.metrics)
     row.fit_time, row.predict_time = float(result.fit_time), float(result.predict_time)
     row.wall_time, row.error, row.finished_at = float(result.wall_time), result.error, finished
+    row.sample_size = result.sample_size
 
 
 def _store_curve(session: Session, trial_id: int, result: Any) -> None:
@@ -303,6 +323,7 @@ def _trial_record(row: _Trial, data: bytes | None, curve: _Curve | None) -> Tria
         oof=None if data is None else _unpack(data),
         curve={} if curve is None else {step: loss for step, loss in json.loads(curve.points)},
         pruned_step=None if curve is None else curve.pruned_step,
+        sample_size=row.sample_size,
     )
 
 

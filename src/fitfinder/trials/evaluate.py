@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from fitfinder.trials.monitor import Monitor, fit_model, fit_watched, learning_curve
@@ -36,9 +37,17 @@ _FIT_SHARE = 0.85
 
 
 def evaluate(data: TrialData, spec: TrialSpec) -> TrialResult:
-    """Cross-validate ``spec`` on ``data.folds``; never raises (errors become a failed result)."""
+    """Cross-validate ``spec`` on ``data.folds`` (or ``spec.folds``); never raises (errors become
+    a failed result)."""
     started = time.perf_counter()
-    result = TrialResult(spec.number, spec.family, dict(spec.config), spec.fidelity, FAILED)
+    result = TrialResult(
+        spec.number,
+        spec.family,
+        dict(spec.config),
+        spec.fidelity,
+        FAILED,
+        sample_size=spec.sample_size,
+    )
     try:
         with warnings.catch_warnings(), threadpool_limits(_threads(data, spec)):
             warnings.simplefilter("ignore")
@@ -80,10 +89,12 @@ def _cross_validate(data: TrialData, spec: TrialSpec, result: TrialResult) -> No
     deadline = time.perf_counter() + spec.timeout * _FIT_SHARE
     monitor = Monitor(spec.stop_rule) if spec.stop_rule is not None else None
     saved = data.features.saved
-    for i, (train, val) in enumerate(data.folds):
+    folds = data.folds if spec.folds is None else spec.folds
+    for i, (fold_train, val) in enumerate(folds):
+        train = training_sample(data, fold_train, spec.sample_size, i)
         tick = time.perf_counter()
         watch = (monitor, val) if monitor is not None and i == 0 else None  # first fold only
-        pipe = _fit(data, spec, family, config, train, deadline, len(data.folds) - i, watch)
+        pipe = _fit(data, spec, family, config, train, deadline, len(folds) - i, watch)
         result.fit_time += time.perf_counter() - tick
         first_pipe = pipe if first_pipe is None else first_pipe
         tick = time.perf_counter()
@@ -111,6 +122,26 @@ def _cross_validate(data: TrialData, spec: TrialSpec, result: TrialResult) -> No
     result.oof, result.status = oof, DONE
     if spec.keep_model_below is None or loss < spec.keep_model_below:
         result.model = first_pipe  # the validated model: a fallback if the final refit is skipped
+
+
+def training_sample(data: TrialData, train: np.ndarray, size: int | None, fold: int) -> np.ndarray:
+    """``size`` of a fold's ``train`` rows (all when ``size`` is None or not smaller), sorted and
+    the same in every trial: seeded by ``data.seed`` and the fold, stratified by class when
+    every class has rows enough, else plain random."""
+    if size is None or size >= len(train):
+        return train
+    labels = data.y[train] if data.n_classes else None
+    if labels is not None and not _stratifiable(labels, size):
+        labels = None
+    seed = int(np.random.SeedSequence([data.seed, fold]).generate_state(1)[0])
+    picked, _ = train_test_split(train, train_size=size, stratify=labels, random_state=seed)
+    return np.sort(picked)
+
+
+def _stratifiable(labels: np.ndarray, size: int) -> bool:
+    """Whether a stratified split of ``labels`` into ``size`` and the rest is possible."""
+    counts = np.unique(labels, return_counts=True)[1]
+    return counts.min() >= 2 and min(size, len(labels) - size) >= len(counts)
 
 
 def _threads(data: TrialData, spec: TrialSpec) -> int:

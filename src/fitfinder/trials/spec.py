@@ -53,7 +53,8 @@ class TrialData:
 
 @dataclass
 class TrialSpec:
-    """One job: a family and config; ``fidelity``, when set, overrides the family's fidelity key."""
+    """One job: a family and config; ``fidelity``, when set, overrides the family's fidelity key;
+    ``sample_size``, when set, fits each fold on that many of its training rows (None: all)."""
 
     number: int
     family: str
@@ -63,6 +64,8 @@ class TrialSpec:
     keep_model_below: float | None = None  # send the validated pipeline back if loss is lower
     n_threads: int | None = None  # overrides TrialData.n_threads (e.g. all cores for a refit)
     stop_rule: StopRule | None = None  # pruning: watch the first fold's learning curve
+    sample_size: int | None = None
+    folds: list[tuple[np.ndarray, np.ndarray]] | None = None  # replace data.folds (a recheck)
 
     def resolved_config(self, fidelity_key: str | None) -> dict:
         """The config with the fidelity applied under ``fidelity_key`` (the family's)."""
@@ -92,6 +95,7 @@ class TrialResult:
     model: Any = None  # the first fold's fitted pipeline, when the spec asked for it
     curve: dict[int, float] = field(default_factory=dict)  # step -> validation loss, first fold
     pruned_step: int | None = None  # where a pruned trial stopped
+    sample_size: int | None = None  # training rows per fold fit (None: all)
 
     @classmethod
     def of_failure(cls, spec: TrialSpec, status: str, error: str, wall_time: float = 0.0):
@@ -104,6 +108,7 @@ class TrialResult:
             status=status,
             error=error,
             wall_time=wall_time,
+            sample_size=spec.sample_size,
         )
 
 
