@@ -21,7 +21,7 @@ import pandas as pd
 
 from fitfinder.data import Schema, TargetInfo, as_frame, make_splits, prepare_target, read_table
 from fitfinder.ensemble import ENSEMBLE_FAMILY, EnsemblePlan, plan_ensemble
-from fitfinder.ensemble.build import MAX_CANDIDATES
+from fitfinder.ensemble.build import candidates as ensemble_candidates
 from fitfinder.errors import ConfigError, DataError, FitfinderError, ResumeError
 from fitfinder.estimators import FAMILIES, select_families
 from fitfinder.finalize import Finalizer, refit_seconds
@@ -426,11 +426,7 @@ class AutoML:
         method = self._ensemble_method()
         if method is None:
             return None
-        done = sorted(
-            (r for r in records if r.status == "done" and r.family != ENSEMBLE_FAMILY),
-            key=lambda r: r.loss,
-        )
-        numbers = [r.number for r in done[:MAX_CANDIDATES]]
+        numbers = [r.number for r in ensemble_candidates(records)]
         plan = plan_ensemble(
             records,
             self.journal_.predictions(self.run_id_, numbers),

@@ -100,30 +100,15 @@ def _fit_parser(commands) -> None:
         "--warm-start",
         help="seed with an earlier run's best configs: its model directory, journal or URL",
     )
-    fit.add_argument(
-        "--portfolio",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="try the shipped zero-shot configs early (default off)",
-    )
+    _switch(fit, "--portfolio", False, "try the shipped zero-shot configs early")
     fit.add_argument(
         "--pruner",
         choices=PRUNERS,
         default="none",
         help="stop bad boosting and nn trials early on their first fold (default none)",
     )
-    fit.add_argument(
-        "--sample",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="large data: trials start on 10,000-row samples that grow (default off)",
-    )
-    fit.add_argument(
-        "--recheck",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="re-validate near-tied single trials on a second split before choosing (default on)",
-    )
+    _switch(fit, "--sample", False, "large data: trials start on 10,000-row samples that grow")
+    _switch(fit, "--recheck", True, "re-validate near-tied single trials on a second split")
     fit.add_argument("--split", choices=["auto", "cv", "holdout"], default="auto")
     fit.add_argument("--n-folds", type=int, default=5)
     fit.add_argument("--holdout-fraction", type=float, default=0.2)
@@ -223,6 +208,16 @@ def _read_json(path: str | None, flag: str) -> Any:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{flag} {path}: cannot read it as JSON ({exc})") from None
+
+
+def _switch(parser: argparse.ArgumentParser, flag: str, default: bool, help: str) -> None:
+    """An on/off flag (``--x`` / ``--no-x``) whose help ends with its default."""
+    parser.add_argument(
+        flag,
+        action=argparse.BooleanOptionalAction,
+        default=default,
+        help=f"{help} (default {'on' if default else 'off'})",
+    )
 
 
 def _pop_column(table, name: str | None, flag: str):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from fitfinder.ensemble import WeightedEnsemble, blend, plan_ensemble, select_weights
+from fitfinder.ensemble.build import MAX_CANDIDATES, candidates
 from fitfinder.metrics import get_metric
 
 RNG = np.random.default_rng(0)
@@ -80,3 +81,14 @@ def test_weighted_ensemble_averages_member_probabilities():
     model = WeightedEnsemble([Fixed([0.2, 0.8]), Fixed([0.6, 0.4])], [0.75, 0.25], n_classes=2)
     np.testing.assert_allclose(model.predict_proba(np.zeros((3, 1))), [[0.3, 0.7]] * 3)
     assert list(model.predict(np.zeros((2, 1)))) == [1, 1]
+
+
+def test_candidates_hold_every_familys_best_then_the_best_of_the_rest():
+    boosting = [SimpleNamespace(number=n, family="lightgbm", status="done", loss=0.1 + n / 100)
+                for n in range(20)]  # fmt: skip
+    linear = SimpleNamespace(number=20, family="glm", status="done", loss=0.9)
+    failed = SimpleNamespace(number=21, family="knn", status="failed", loss=None)
+    chosen = candidates([*boosting, linear, failed])
+    assert len(chosen) == MAX_CANDIDATES and chosen[0].number == 0  # best first
+    assert chosen[-1] is linear  # the worst loss, kept for its family
+    assert [r.number for r in chosen[:-1]] == list(range(MAX_CANDIDATES - 1))

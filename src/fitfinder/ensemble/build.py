@@ -67,14 +67,7 @@ def plan_ensemble(
 ) -> EnsemblePlan | None:
     """An ensemble plan over the best trials, or None when fewer than two can be combined or
     choosing would take longer than ``time_limit`` seconds (estimated from one loss call)."""
-    ranked = sorted(
-        (
-            r
-            for r in records
-            if r.status == "done" and r.number in predictions and r.family != ENSEMBLE_FAMILY
-        ),
-        key=lambda r: r.loss,
-    )[:MAX_CANDIDATES]
+    ranked = [r for r in candidates(records) if r.number in predictions]
     if method == "stack":
         ranked = _best_per_family(ranked)[:max_members]
     if len(ranked) < 2:
@@ -96,6 +89,23 @@ def plan_ensemble(
     plan = build(outputs, target, loss, max_members, seed)
     plan.members = [ranked[i].number for i in plan.members]
     return plan
+
+
+def candidates(records: list) -> list:
+    """The finished trials an ensemble is chosen from, best first: every family's best trial
+    (members that disagree), then the best of the rest, ``MAX_CANDIDATES`` in all."""
+    done = sorted(
+        (
+            r
+            for r in records
+            if r.status == "done" and r.loss is not None and r.family != ENSEMBLE_FAMILY
+        ),
+        key=lambda r: r.loss,
+    )
+    diverse = _best_per_family(done)[:MAX_CANDIDATES]
+    numbers = {r.number for r in diverse}
+    rest = [r for r in done if r.number not in numbers][: MAX_CANDIDATES - len(diverse)]
+    return sorted(diverse + rest, key=lambda r: r.loss)
 
 
 def _expected_seconds(loss, output: np.ndarray, n_candidates: int) -> float:
