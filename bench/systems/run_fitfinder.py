@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 from common import run
 
@@ -37,6 +40,9 @@ def fit(
         verbose=0,
     )
     automl.fit(X_train, y_train)
+    # what the final model is (ensemble used, recheck's choice) for reading the results later
+    info = json.dumps(automl.model_.info, default=str)
+    (Path(spec["out_dir"]) / "model_info.json").write_text(info)
     return automl
 
 
