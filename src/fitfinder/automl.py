@@ -409,10 +409,10 @@ class AutoML:
         one = refit_seconds(result, self.split_plan_, self.refit)
         if one > left:
             return 0.0
-        guard = reserve_seconds(result.wall_time, self.time_budget) if self.recheck else 0.0
-        if self._ensemble_method() is None:
-            return one + guard
-        return 2 * one + ENSEMBLE_PLAN_SECONDS + guard
+        if self._ensemble_method() is not None:
+            # an ensemble's members need refits; when none is used, that time rechecks near ties
+            return 2 * one + ENSEMBLE_PLAN_SECONDS
+        return one + (reserve_seconds(result.wall_time, self.time_budget) if self.recheck else 0.0)
 
     def _ensemble_method(self) -> str | None:
         if self.ensemble in (False, None) or self.metric_.kind == "custom":
