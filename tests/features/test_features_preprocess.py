@@ -12,6 +12,7 @@ import pytest
 from fitfinder.data import Role, Schema, read_table
 from fitfinder.errors import ConfigError
 from fitfinder.features import DatetimeFeatures, build_preprocessor
+from fitfinder.features.preprocess import TEXT_CELLS, TEXT_FEATURES, text_feature_count
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STYLES = ("scaled", "trees", "native")
@@ -74,13 +75,21 @@ def test_datetime_and_text_columns():
     )
     schema = Schema.infer(frame)
     assert schema.features(Role.DATETIME, Role.TEXT) == ["when", "day", "review"]
-    transformer, _ = build_preprocessor(schema, "native", max_text_features=5)
+    transformer, _ = build_preprocessor(schema, "native", n_rows=n)
     out = transformer.fit_transform(schema.conform(frame))
     names = list(transformer.get_feature_names_out())
-    assert sum(name.startswith("text_review__") for name in names) == 5
+    assert {"text_review__broken", "text_review__arrived broken"} <= set(names)
     assert "datetime__when_hour" in names and "datetime__day_hour" not in names
     assert out[1, names.index("datetime__when_hour")] == 12
     assert out[0, names.index("datetime__day_weekday")] == 4  # 2021-01-01 was a Friday
+
+
+def test_text_vocabulary_shrinks_as_rows_grow():
+    fewest, most = TEXT_FEATURES
+    assert text_feature_count(1_000) == most
+    assert text_feature_count(10_000_000) == fewest
+    assert text_feature_count(10_000) == TEXT_CELLS // 10_000
+    assert text_feature_count(10_000) > text_feature_count(20_000)
 
 
 def test_datetime_features_mark_missing_as_nan():

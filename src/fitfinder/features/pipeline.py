@@ -21,6 +21,6 @@ def build_pipeline(
     seed: int = 0,
 ) -> Pipeline:
     """An unfitted ``Pipeline([("features", ...), ("model", ...)])`` over ``schema.conform`` output."""
-    features, categorical = build_preprocessor(schema, family.preprocessing)
+    features, categorical = build_preprocessor(schema, family.preprocessing, n_rows=n_rows)
     context = BuildContext(task, n_rows, n_threads, seed, categorical)
     return Pipeline([("features", features), ("model", family.build(config, context))])
