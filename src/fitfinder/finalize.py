@@ -9,7 +9,7 @@ keeps the members that were refit (re-weighted) or gives way to the best single 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -20,9 +20,18 @@ from fitfinder.trials import Runner, TrialData, TrialSpec
 from fitfinder.trials.evaluate import refit, refit_folds
 
 
-def refit_seconds(trial: Any, split_plan: SplitPlan, mode: str = "full") -> float:
-    """Expected seconds to refit a trial (a TrialResult or TrialRecord) from its validation fits'
-    ``fit_time``, scaled up in proportion to the rows when they fit on a ``sample_size``."""
+class FinishedTrial(Protocol):
+    """What a refit needs of a trial: a TrialResult or a journaled TrialRecord."""
+
+    family: str
+    config: dict
+    fit_time: float  # seconds its validation fits took, all folds
+    sample_size: int | None  # training rows per fold it fit on (None: all)
+
+
+def refit_seconds(trial: FinishedTrial, split_plan: SplitPlan, mode: str = "full") -> float:
+    """Expected seconds to refit a trial from its validation fits' ``fit_time``, scaled up in
+    proportion to the rows when they fit on a ``sample_size``."""
     folds = split_plan.folds
     fold_rows = np.mean([len(train) for train, _ in folds])
     fit_time = trial.fit_time * max(fold_rows / (trial.sample_size or fold_rows), 1.0)
@@ -48,13 +57,13 @@ class Finalizer:
         self.runner, self.data, self.split_plan = runner, data, split_plan
         self.deadline, self.refit_mode, self.n_threads = deadline, refit_mode, n_threads
 
-    def estimate(self, trial: Any) -> float:
+    def estimate(self, trial: FinishedTrial) -> float:
         return refit_seconds(trial, self.split_plan, self.refit_mode)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic() - SAFETY_SECONDS
 
-    def refit(self, trial: Any, force: bool = False) -> tuple[Any, str]:
+    def refit(self, trial: FinishedTrial, force: bool = False) -> tuple[Any, str]:
         """(``trial``'s config fitted, or None; what happened). ``force`` ignores the budget
         (resume)."""
         needed, remaining = self.estimate(trial), self.remaining()
@@ -89,7 +98,7 @@ class Finalizer:
             return None, note
         return best.pipeline, note + "; using the model fitted during validation"
 
-    def ensemble(self, plan: EnsemblePlan, records: dict[int, Any]) -> tuple[Any, str]:
+    def ensemble(self, plan: EnsemblePlan, records: dict[int, FinishedTrial]) -> tuple[Any, str]:
         """The ensemble with its members refit, or None when too few could be."""
         order = np.argsort(plan.weights)[::-1]
         fitted: dict[int, Any] = {}
