@@ -42,6 +42,7 @@ from fitfinder.search.searcher import Proposal, Searcher, make_searcher
 from fitfinder.search.warm_start import warm_start_configs
 from fitfinder.search_loop import SAFETY_SECONDS, Best, SearchLoop
 from fitfinder.storage import Journal, TrialRecord
+from fitfinder.threshold import Threshold, decide, tune_threshold, tunes_threshold
 from fitfinder.trials import Runner, TrialData, TrialResult
 
 log = logging.getLogger("fitfinder")
@@ -86,6 +87,7 @@ class AutoML:
         pruner: str | Pruner = "none",
         sample: bool = False,
         recheck: bool = True,
+        tune_threshold: bool = True,
     ):
         self.time_budget = time_budget
         self.metric = metric
@@ -115,6 +117,7 @@ class AutoML:
         self.pruner = pruner
         self.sample = sample
         self.recheck = recheck
+        self.tune_threshold = tune_threshold
 
     # -- fit ---------------------------------------------------------------------------
     def fit(
@@ -382,13 +385,16 @@ class AutoML:
                 )
             if "skipped" in note or "failed" in note:
                 progress.say(f"[yellow]{note}[/yellow]")
+        threshold = self._threshold(data, best.result.number, ensemble)
+        if threshold is not None:
+            progress.say(_describe_threshold(threshold, data.metric.name))
         return FittedModel(
             pipeline=estimator,
             schema=data.schema,
             task=data.task,
             metric=data.metric.name,
             labels=data.labels,
-            info=self._model_info(best.result, note, ensemble, check),
+            info=self._model_info(best.result, note, ensemble, check, threshold),
             sample=data.X.iloc[data.folds[0][1][:SAMPLE_ROWS]],  # for the ONNX parity check
         )
 
@@ -474,12 +480,30 @@ class AutoML:
             return best, check
         return Best(result_of_record(records[check.chosen]), check.models[check.chosen]), check
 
+    def _threshold(
+        self, data: TrialData, number: int, ensemble: EnsemblePlan | None
+    ) -> Threshold | None:
+        """The final model's tuned decision threshold, from its validation predictions: the
+        ensemble's honest ones, or the chosen trial's as journaled (see fitfinder.threshold)."""
+        if not (self.tune_threshold and tunes_threshold(data.metric, data.task)):
+            return None
+        if ensemble is not None:
+            rows, proba = ensemble.rows, ensemble.predictions
+        else:
+            rows = np.arange(len(data.y))
+            proba = self.journal_.predictions(self.run_id_, [number]).get(number)
+        if proba is None:
+            return None
+        weight = None if data.sample_weight is None else data.sample_weight[rows]
+        return tune_threshold(data.y[rows], proba, data.metric, weight)
+
     def _model_info(
         self,
         result: TrialResult,
         note: str,
         ensemble: EnsemblePlan | None,
         check: Recheck | None = None,
+        threshold: Threshold | None = None,
     ) -> dict:
         info = {
             "best_family": result.family,
@@ -493,6 +517,8 @@ class AutoML:
         }
         if check is not None:
             info["recheck"] = check.info()
+        if threshold is not None:
+            info["decision_threshold"] = threshold.info()
         if ensemble is not None:
             info["ensemble"] = ensemble.config()
             info["validation_score"] = self.metric_.score_of_loss(ensemble.loss)
@@ -543,7 +569,12 @@ class AutoML:
         model = self._model()
         info = prepare_target(pd.Series(np.asarray(y)), model.task)
         truth = _encode_like(np.asarray(y), model.labels) if model.labels is not None else info.y
-        pred = model.predict(X) if model.task == "regression" else model.predict_proba(X)
+        if model.task == "regression":
+            pred = model.predict(X)
+        else:
+            pred = model.predict_proba(X)
+            if self.metric_.kind == "label":  # labels as predict gives them
+                pred = decide(pred, model.threshold)
         if self.metric_.kind == "custom":
             raise ConfigError(
                 "score() needs a built-in or simple metric; call your metric directly"
@@ -565,6 +596,13 @@ class AutoML:
 
 
 # -- small helpers -------------------------------------------------------------------------
+def _describe_threshold(threshold: Threshold, metric: str) -> str:
+    return (
+        f"decision threshold {threshold.value:.2f}: validation {metric} "
+        f"{threshold.score:.4f} ({threshold.score_at_half:.4f} at 0.5)"
+    )
+
+
 def _split_target(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
     if target not in frame.columns:
         import difflib

@@ -109,6 +109,7 @@ def _fit_parser(commands) -> None:
     )
     _switch(fit, "--sample", False, "large data: trials start on 10,000-row samples that grow")
     _switch(fit, "--recheck", True, "re-validate near-tied single trials on a second split")
+    _switch(fit, "--tune-threshold", True, "binary F1-like metrics: tune the decision threshold")
     fit.add_argument("--split", choices=["auto", "cv", "holdout"], default="auto")
     fit.add_argument("--n-folds", type=int, default=5)
     fit.add_argument("--holdout-fraction", type=float, default=0.2)
@@ -182,6 +183,7 @@ def _fit(args) -> int:
         portfolio=args.portfolio,
         sample=args.sample,
         recheck=args.recheck,
+        tune_threshold=args.tune_threshold,
     )
     automl.fit(table, target=args.target, sample_weight=weight, groups=groups)
     automl.save(out)

@@ -1,8 +1,8 @@
 """FittedModel: the found model with its schema; predict, save and load.
 
-A model directory holds ``model.json`` (schema, task, metric, labels, best config, library
-versions, data fingerprint), ``pipeline.joblib`` (the fitted scikit-learn pipeline),
-``sample.parquet`` (up to 200 conformed validation rows, for the ONNX parity check) and, when
+A model directory holds ``model.json`` (schema, task, metric, labels, best config, decision
+threshold, library versions, data fingerprint), ``pipeline.joblib`` (the fitted scikit-learn
+pipeline), ``sample.parquet`` (up to 200 conformed validation rows, for the ONNX parity check) and, when
 the model came from a search, ``journal.db`` (every trial, for the leaderboard).
 """
 
@@ -25,6 +25,7 @@ import pandas as pd
 
 from fitfinder.data import Schema, as_frame
 from fitfinder.errors import ModelError
+from fitfinder.threshold import decide
 
 log = logging.getLogger("fitfinder")
 
@@ -65,11 +66,20 @@ class FittedModel:
     def classes_(self) -> np.ndarray | None:
         return None if self.labels is None else np.asarray(self.labels)
 
+    @property
+    def threshold(self) -> float | None:
+        """The tuned decision threshold of a binary model (``fitfinder.threshold``), if any."""
+        return self.info.get("decision_threshold", {}).get("value")
+
     def predict(self, X) -> np.ndarray:
         """Predictions in the user's labels (classification) or values (regression)."""
         if self.task == "regression":
             return np.asarray(self.pipeline.predict(self._features(X)), dtype=float)
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        return self.labels_of(self.predict_proba(X))
+
+    def labels_of(self, proba: np.ndarray) -> np.ndarray:
+        """The user's labels for rows of ``predict_proba`` output (applies the threshold)."""
+        return self.classes_[decide(proba, self.threshold)]
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, one column per label in ``classes_`` order."""

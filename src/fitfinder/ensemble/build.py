@@ -40,6 +40,8 @@ class EnsemblePlan:
     win_share: float  # share of bootstrap resamples where the ensemble wins
     meta: Any = None  # fitted meta-learner (stacking)
     notes: list[str] = field(default_factory=list)
+    predictions: Any = None  # the ensemble's honest validation predictions on ``rows``
+    rows: Any = None  # the validated rows it was chosen on
 
     @property
     def use(self) -> bool:
@@ -88,6 +90,7 @@ def plan_ensemble(
     build = _stack if method == "stack" else _greedy
     plan = build(outputs, target, loss, max_members, seed)
     plan.members = [ranked[i].number for i in plan.members]
+    plan.rows = rows
     return plan
 
 
@@ -126,7 +129,7 @@ def _greedy(outputs, target, loss, max_members: int, seed: int) -> EnsemblePlan:
         honest[score_rows] = blend(outputs, w)[score_rows]
     chosen = np.flatnonzero(weights)
     plan = _compare(honest, outputs[0], loss, len(target), seed)
-    return EnsemblePlan("greedy", list(chosen), list(weights[chosen]), *plan)
+    return EnsemblePlan("greedy", list(chosen), list(weights[chosen]), *plan, predictions=honest)
 
 
 def _stack(outputs, target, loss, max_members: int, seed: int) -> EnsemblePlan:
@@ -138,7 +141,8 @@ def _stack(outputs, target, loss, max_members: int, seed: int) -> EnsemblePlan:
     meta.fit(features, target)
     members = list(range(len(outputs)))
     plan = _compare(honest, outputs[0], loss, len(target), seed)
-    return EnsemblePlan("stack", members, [1.0 / len(members)] * len(members), *plan, meta=meta)
+    weights = [1.0 / len(members)] * len(members)
+    return EnsemblePlan("stack", members, weights, *plan, meta=meta, predictions=honest)
 
 
 def _compare(ensemble: np.ndarray, single: np.ndarray, loss, n: int, seed: int):

@@ -87,8 +87,8 @@ def build_onnx(model: FittedModel) -> onnx.ModelProto:
         g.output("value", g.op("Reshape", [total, g.const(np.array([-1]))]), DOUBLE, [None])
         return g.model()
     labels, label_type = _label_tensor(model.labels)
-    best = g.op("ArgMax", [total], axis=1, keepdims=0)
-    g.output("label", g.op("Gather", [g.const(labels, "labels"), best]), label_type, [None])
+    chosen = _decision(g, total, model.threshold)
+    g.output("label", g.op("Gather", [g.const(labels, "labels"), chosen]), label_type, [None])
     g.output("probabilities", total, DOUBLE, [None, len(model.labels)])
     return g.model()
 
@@ -148,6 +148,16 @@ def _stack_feature(g: Graph, out: str, n_classes: int) -> str:
     return g.op("Gather", [log_proba, g.const(np.array([1], dtype=np.int64))], axis=1)
 
 
+def _decision(g: Graph, proba: str, threshold: float | None) -> str:
+    """Class indices [N]: the most probable class, or 1 where the positive class's probability
+    reaches the model's tuned ``threshold`` (``fitfinder.threshold.decide``)."""
+    if threshold is None:
+        return g.op("ArgMax", [proba], axis=1, keepdims=0)
+    positive = g.op("Gather", [proba, g.const(np.array(1, dtype=np.int64), "positive")], axis=1)
+    reached = g.op("GreaterOrEqual", [positive, g.const(np.array(threshold), "threshold")])
+    return g.op("Cast", [reached], to=INT64)
+
+
 def _all_labels(g: Graph, proba: str, seen, n_labels: int) -> str:
     """Probabilities widened to every label when the estimator saw only some classes."""
     seen = np.asarray(seen, dtype=np.int64)
@@ -177,7 +187,7 @@ def check_parity(model: FittedModel, graph: bytes, X: pd.DataFrame) -> dict[str,
         native, mine, labels_match = model.predict(frame), labels, True
     else:
         native, mine = model.predict_proba(frame), proba
-        expected = model.classes_[native.argmax(axis=1)]
+        expected = model.labels_of(native)
         labels_match = bool(np.array_equal(expected.astype(str), labels.astype(str)))
     diff = np.abs(np.asarray(mine, dtype=np.float64) - native)
     worst = float(diff.max()) if diff.size else 0.0

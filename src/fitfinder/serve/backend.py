@@ -40,7 +40,7 @@ class Backend:
         if self.task == "regression":
             return self.model.predict(frame), None
         proba = self.model.predict_proba(frame)
-        return self.model.classes_[proba.argmax(axis=1)], proba
+        return self.model.labels_of(proba), proba
 
 
 def load_backend(folder: str | os.PathLike, kind: str = "auto", threads: int | None = 1) -> Backend:
