@@ -58,16 +58,14 @@ def tune_threshold(
         labels = (positive >= cut).astype(int)
         return float(metric.func(target, labels, sample_weight=weight))
 
-    at_half = score(0.5)
+    sign = 1.0 if metric.greater_is_better else -1.0  # so that higher is better
     scores = np.array([score(cut) for cut in GRID])
-    if not metric.greater_is_better:
-        scores = -scores
-    best = scores.max()
-    ties = GRID[scores == best]
-    value = float(ties[np.argmin(np.abs(ties - 0.5))])
-    found = score(value)
-    better = found > at_half if metric.greater_is_better else found < at_half
-    return Threshold(value, found, at_half) if better else None
+    ties = np.flatnonzero(sign * scores == (sign * scores).max())
+    chosen = ties[np.argmin(np.abs(GRID[ties] - 0.5))]
+    at_half = scores[np.flatnonzero(GRID == 0.5)[0]]
+    if sign * scores[chosen] <= sign * at_half:
+        return None
+    return Threshold(float(GRID[chosen]), float(scores[chosen]), float(at_half))
 
 
 def decide(proba: np.ndarray, threshold: float | None) -> np.ndarray:
