@@ -37,6 +37,7 @@ class Check:
 PAIRED = {
     "vs random": ("fitfinder_random", "ahead", "better on 75 %"),
     "vs no ensemble": ("fitfinder_single", "ahead", "better on 60 %, worse on none"),
+    "vs its best trial": ("fitfinder_best_trial", "ahead", "better on 60 %, worse on none"),
     "vs no nn": ("fitfinder_no_nn", "ahead", "better on a third"),
     "vs AutoGluon": ("autogluon", "not worse", "better or within noise on 60 %"),
 }

@@ -33,13 +33,16 @@ REPO = BENCH.parent
 DEFAULT_DATASETS = REPO.parent / "shared" / "datasets"
 MAIN_SYSTEMS = ("fitfinder", "flaml", "lightgbm")  # the default run and the main table
 #: systems run only when named: each is a held-out check against fitfinder (anytime.PAIRED)
-EXTRA_SYSTEMS = ("fitfinder_random", "fitfinder_single", "fitfinder_no_nn", "autogluon")
+EXTRA_SYSTEMS = ("fitfinder_random", "fitfinder_single", "fitfinder_best_trial", "fitfinder_no_nn",
+                 "autogluon")  # fmt: skip
 SYSTEMS = (*MAIN_SYSTEMS, *EXTRA_SYSTEMS)
 LABELS = {"fitfinder": "fitfinder", "flaml": "FLAML", "lightgbm": "LightGBM-default",
           "fitfinder_random": "fitfinder (random search)",
           "fitfinder_single": "fitfinder (no ensemble)", "fitfinder_no_nn": "fitfinder (no nn)",
+          "fitfinder_best_trial": "fitfinder (its best trial)",
           "autogluon": "AutoGluon"}  # fmt: skip
-BUDGETED = tuple(s for s in SYSTEMS if s != "lightgbm")  # LightGBM-default ignores the budget
+#: LightGBM-default ignores the budget; the best-trial run only refits fitfinder's best trial
+BUDGETED = tuple(s for s in SYSTEMS if s not in ("lightgbm", "fitfinder_best_trial"))
 RUNNABLE_TASKS = ("binary", "multiclass", "regression", "text")
 LINGER_S = 3.0  # how long a system's helper processes may outlive it before being killed
 NOT_RUN = {"forecast": "forecasting not yet supported"}
@@ -92,6 +95,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     # --collect picks up every system the earlier run left unless told otherwise
     args.systems = args.systems or list(SYSTEMS if args.collect else MAIN_SYSTEMS)
+    systems = args.systems
+    if "fitfinder_best_trial" in systems and (
+        "fitfinder" not in systems
+        or systems.index("fitfinder") > systems.index("fitfinder_best_trial")
+    ):
+        p.error("fitfinder_best_trial resumes fitfinder's run: name fitfinder before it")
     return args
 
 

@@ -11,6 +11,7 @@ from common import run
 from fitfinder import AutoML
 from fitfinder.ensemble import ENSEMBLE_FAMILY
 from fitfinder.estimators.registry import select_families
+from fitfinder.model import JOURNAL_FILE
 
 #: manifest metric name -> fitfinder's name
 METRICS = {"roc_auc": "roc_auc", "log_loss": "log_loss", "rmse": "rmse", "macro_f1": "f1_macro"}
@@ -31,6 +32,7 @@ def fit(
         estimators = [f.name for f in chosen if f.name not in leave_out]
     automl = AutoML(
         time_budget=spec["budget"],
+        storage=f"sqlite:///{Path(spec['out_dir']) / JOURNAL_FILE}",  # kept for the best-trial run
         metric=METRICS[spec["metric"]],
         task=spec["task"],
         seed=spec["seed"],

@@ -364,11 +364,7 @@ class AutoML:
         finalizer = self._finalizer(runner, data, deadline)
         records = {r.number: r for r in self.journal_.trials(self.run_id_)}
         enough_time = finalizer.remaining() > ENSEMBLE_PLAN_SECONDS
-        # choosing may use what is left after the best single trial's refit
-        time_limit = finalizer.remaining() - finalizer.estimate(best.result)
-        plan = (
-            self._plan_ensemble(list(records.values()), data, time_limit) if enough_time else None
-        )
+        plan = self._plan_ensemble(records, data, finalizer, best) if enough_time else None
         estimator, note, ensemble = None, "", None
         if plan is not None and plan.use:
             estimator, note = finalizer.ensemble(plan, records)
@@ -426,27 +422,33 @@ class AutoML:
         return "greedy" if self.ensemble is True else self.ensemble
 
     def _plan_ensemble(
-        self, records: list[TrialRecord], data: TrialData, time_limit: float
+        self, records: dict[int, TrialRecord], data: TrialData, finalizer: Finalizer, best: Best
     ) -> EnsemblePlan | None:
-        """Choose an ensemble from the journaled validation predictions; journal it as a row."""
+        """Choose an ensemble from the journaled validation predictions of the trials whose
+        refits fit the time left (so every member is refit and the ensemble used is the one
+        validated); journal it as a row."""
         method = self._ensemble_method()
         if method is None:
             return None
-        numbers = [r.number for r in ensemble_candidates(records)]
+        number = best.result.number
+        pool = finalizer.affordable(
+            ensemble_candidates(list(records.values())), keep=number, planning=ENSEMBLE_PLAN_SECONDS
+        )
         plan = plan_ensemble(
-            records,
-            self.journal_.predictions(self.run_id_, numbers),
+            pool,
+            self.journal_.predictions(self.run_id_, [r.number for r in pool]),
             data.y,
             data.metric,
             method=method,
             max_members=self.max_members,
             sample_weight=data.sample_weight,
             seed=self.seed,
-            time_limit=time_limit,
+            # choosing may use what is left after the best single trial's refit
+            time_limit=finalizer.remaining() - finalizer.estimate(best.result),
         )
         if plan is not None:
-            number = max(records_numbers(records)) + 1
-            self.journal_.record_trial(self.run_id_, _ensemble_result(number, plan, data.metric))
+            row = max(records_numbers(list(records.values()))) + 1
+            self.journal_.record_trial(self.run_id_, _ensemble_result(row, plan, data.metric))
         return plan
 
     def _guard(

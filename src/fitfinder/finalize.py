@@ -2,8 +2,10 @@
 
 ``refit="full"`` fits each member's config on every training row; ``refit="folds"`` (CV only)
 fits it on each fold's training rows and averages those models. A refit that would not fit the
-budget is skipped: a single model falls back to the one fitted during validation, an ensemble
-keeps the members that were refit (re-weighted) or gives way to the best single trial.
+budget is skipped: a single model falls back to the one fitted during validation. An ensemble is
+chosen only from trials whose refits fit the time left (``affordable``); should a refit still
+run out of time, it keeps the members that were refit (re-weighted) or gives way to the best
+single trial.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from fitfinder.trials.evaluate import refit, refit_folds
 class FinishedTrial(Protocol):
     """What a refit needs of a trial: a TrialResult or a journaled TrialRecord."""
 
+    number: int
     family: str
     config: dict
     fit_time: float  # seconds its validation fits took, all folds
@@ -97,6 +100,18 @@ class Finalizer:
         if best.pipeline is None:
             return None, note
         return best.pipeline, note + "; using the model fitted during validation"
+
+    def affordable(self, trials: list[FinishedTrial], keep: int, planning: float) -> list:
+        """The ``trials`` (best first) whose refits all fit the time left after ``planning``
+        seconds: trial ``keep`` always, then each one that still fits, in order."""
+        left = self.remaining() - planning
+        chosen = []
+        for trial in sorted(trials, key=lambda t: t.number != keep):  # stable: keep first
+            cost = self.estimate(trial)
+            if trial.number == keep or cost <= left:
+                chosen.append(trial)
+                left -= cost
+        return chosen
 
     def ensemble(self, plan: EnsemblePlan, records: dict[int, FinishedTrial]) -> tuple[Any, str]:
         """The ensemble with its members refit, or None when too few could be."""
