@@ -134,7 +134,6 @@ def load(path: str | os.PathLike) -> FittedModel:
     check_versions(description.get("versions", {}))
     pipeline = joblib.load(folder / PIPELINE_FILE)
     info = {k: v for k, v in description.items() if k not in _CORE_KEYS}
-    sample_file = folder / SAMPLE_FILE
     return FittedModel(
         pipeline=pipeline,
         schema=Schema.from_dict(description["schema"]),
@@ -142,8 +141,14 @@ def load(path: str | os.PathLike) -> FittedModel:
         metric=description["metric"],
         labels=description.get("labels"),
         info=info,
-        sample=pd.read_parquet(sample_file) if sample_file.is_file() else None,
+        sample=read_sample(folder),
     )
+
+
+def read_sample(path: str | os.PathLike) -> pd.DataFrame | None:
+    """The conformed validation rows saved with a model directory's model, if any."""
+    sample_file = Path(path) / SAMPLE_FILE
+    return pd.read_parquet(sample_file) if sample_file.is_file() else None
 
 
 def read_description(path: str | os.PathLike) -> dict:

@@ -52,7 +52,10 @@ def test_styles_on_credit_data(credit, style):
         assert np.isfinite(out).all() and np.isfinite(odd).all()
     if style == "scaled":
         assert out.shape[1] > len(schema.used_columns)  # one-hot and missing indicators
-        assert np.allclose(out[:, -1].mean(), 0, atol=1e-9)  # standardised
+        flags = np.isin(out, (0.0, 1.0)).all(axis=0)
+        assert flags.any() and not flags.all()  # one-hot columns and missing indicators
+        assert np.allclose(out[:, ~flags].mean(axis=0), 0, atol=1e-9)  # the rest standardised
+        assert np.allclose(out[:, ~flags].std(axis=0), 1)
     if style == "trees":
         assert out.shape[1] == len(schema.used_columns)
         assert odd[0, 0] == -1 and odd[1, 0] == -1  # unseen and missing categories

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import sys
 import threading
@@ -22,6 +23,7 @@ from fitfinder.export import export_onnx
 from fitfinder.features import build_pipeline
 from fitfinder.model import FittedModel
 from fitfinder.serve import create_app, require_serve
+from fitfinder.serve.backend import Backend, load_backend
 
 KEY = "s3cret-key"
 
@@ -242,3 +244,25 @@ def test_missing_serve_extra_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "uvicorn", None)
     with pytest.raises(MissingExtraError, match=r"\[serve\]"):
         require_serve()
+
+
+@pytest.mark.parametrize("backend", ["onnx", "native"])
+def test_a_loaded_backend_has_answered_the_saved_sample_once(model_dir, backend, monkeypatch):
+    answered = []
+    original = Backend.answer
+
+    def answer(self, columns):
+        answered.append(len(next(iter(columns.values()))))
+        return original(self, columns)
+
+    monkeypatch.setattr(Backend, "answer", answer)
+    load_backend(model_dir[0], backend)
+    assert answered == [100]  # the 100 sample rows, before any request
+
+
+def test_a_model_without_a_saved_sample_loads_without_warming_up(model_dir, tmp_path, monkeypatch):
+    folder = tmp_path / "no_sample"
+    shutil.copytree(model_dir[0], folder)
+    (folder / "sample.parquet").unlink()
+    monkeypatch.setattr(Backend, "answer", lambda *_: pytest.fail("answered without a sample"))
+    assert load_backend(folder, "native").kind == "native"

@@ -21,6 +21,7 @@ from fitfinder.data.schema import Role, Schema
 from fitfinder.errors import ModelError
 from fitfinder.export.graph import DOUBLE, ML, STRING, Graph
 from fitfinder.features.dates import DatetimeFeatures
+from fitfinder.features.preprocess import ValueScaler
 
 UNKNOWN = "\x00fitfinder-unseen\x00"  # a category no model has seen, used to probe encoders
 SECONDS_PER_DAY = 86400.0
@@ -189,6 +190,7 @@ def _calendar(g: Graph, seconds: str, with_hour: bool) -> list[str]:
 _NUMERIC_STEPS: dict[type, Callable[[Graph, str, object], str]] = {
     SimpleImputer: _imputer,
     StandardScaler: _scaler,
+    ValueScaler: _scaler,
     DatetimeFeatures: _dates,
 }
 

@@ -14,7 +14,7 @@ import pandas as pd
 from fitfinder.data import Schema
 from fitfinder.errors import ConfigError, MissingExtraError
 from fitfinder.export import ONNX_FILE
-from fitfinder.model import load, read_description
+from fitfinder.model import load, read_description, read_sample
 
 log = logging.getLogger("fitfinder")
 
@@ -42,12 +42,26 @@ class Backend:
         proba = self.model.predict_proba(frame)
         return self.model.labels_of(proba), proba
 
+    def warm_up(self, rows: pd.DataFrame | None) -> None:
+        """Answer conformed ``rows`` once and forget it, so that the first request does not
+        pay for lazy imports, thread pools and session set-up (importing PyTorch alone takes
+        seconds). No rows: nothing to do."""
+        if rows is not None and len(rows):
+            self.answer({c: rows[c].to_numpy() for c in self.schema.used_columns})
+
 
 def load_backend(folder: str | os.PathLike, kind: str = "auto", threads: int | None = 1) -> Backend:
-    """The model in ``folder``: ONNX when ``model.onnx`` is there (``auto``), else native.
+    """The model in ``folder``, warmed up on its saved sample rows: ONNX when ``model.onnx`` is
+    there (``auto``), else native.
 
     Only files of ``folder`` are read; the native path unpickles the model's own pipeline.
     """
+    backend = _load(folder, kind, threads)
+    backend.warm_up(read_sample(folder))
+    return backend
+
+
+def _load(folder: str | os.PathLike, kind: str, threads: int | None) -> Backend:
     if kind not in BACKENDS:
         raise ConfigError(f"unknown backend '{kind}'; use one of: {', '.join(BACKENDS)}")
     description = read_description(folder)
