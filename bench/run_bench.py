@@ -96,10 +96,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # --collect picks up every system the earlier run left unless told otherwise
     args.systems = args.systems or list(SYSTEMS if args.collect else MAIN_SYSTEMS)
     systems = args.systems
-    if "fitfinder_best_trial" in systems and (
-        "fitfinder" not in systems
-        or systems.index("fitfinder") > systems.index("fitfinder_best_trial")
-    ):
+    pair = ("fitfinder", "fitfinder_best_trial")
+    if set(pair) <= set(systems) and systems.index(pair[0]) > systems.index(pair[1]):
         p.error("fitfinder_best_trial resumes fitfinder's run: name fitfinder before it")
     return args
 
