@@ -1,13 +1,17 @@
 """Refit-time estimates (a trial fitted on a sample is scaled up to its fold's training rows) and
-the ensemble members left out when their refits would overrun the budget."""
+the time kept for them: the search's reserve and the ensemble members left out when their refits
+would overrun the budget."""
 
 import time
 
 import numpy as np
 import pytest
 
+from fitfinder import AutoML
+from fitfinder.automl import ENSEMBLE_PLAN_SECONDS
 from fitfinder.data import make_splits
 from fitfinder.finalize import Finalizer, refit_seconds
+from fitfinder.metrics import get_metric
 from fitfinder.trials import DONE, TrialResult
 
 
@@ -53,3 +57,25 @@ def test_the_kept_trial_is_affordable_even_when_its_refit_alone_overruns():
     trials = numbered(1.0, 60.0, 2.0)
     chosen = finalizer_with(20).affordable(trials, keep=1, planning=2.0)
     assert [t.number for t in chosen] == [1]
+
+
+def automl_for_reserve(ensemble, time_budget=100.0) -> AutoML:
+    automl = AutoML(time_budget=time_budget, ensemble=ensemble, recheck=False)
+    automl.split_plan_ = make_splits(np.arange(1000) % 2, "binary", split="holdout", seed=0)
+    automl.metric_ = get_metric("roc_auc", "binary")
+    return automl
+
+
+def test_the_search_keeps_time_to_refit_the_leading_families_best_trials_for_an_ensemble():
+    leaders = numbered(4.0, 2.0, 6.0, 1.0, 30.0)  # each family's best, best first
+    plan = automl_for_reserve(True).split_plan_
+    refits = [refit_seconds(t, plan) for t in leaders]
+    single = automl_for_reserve(False)._reserve(leaders, left=90.0)
+    assert single == pytest.approx(refits[0])
+    ensemble = automl_for_reserve(True, time_budget=200.0)._reserve(leaders, left=90.0)
+    assert ensemble == pytest.approx(sum(refits[:4]) + ENSEMBLE_PLAN_SECONDS)  # the top four
+    capped = automl_for_reserve(True, time_budget=100.0)._reserve(leaders, left=90.0)
+    assert capped == pytest.approx(0.2 * 100.0 + ENSEMBLE_PLAN_SECONDS)  # a share of the budget
+    floor = automl_for_reserve(True, time_budget=40.0)._reserve(leaders, left=30.0)
+    assert floor == pytest.approx(2 * refits[0] + ENSEMBLE_PLAN_SECONDS)  # never below two refits
+    assert automl_for_reserve(True)._reserve(leaders, left=refits[0] / 2) == 0.0  # cannot refit

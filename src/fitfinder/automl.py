@@ -21,6 +21,7 @@ import pandas as pd
 
 from fitfinder.data import Schema, TargetInfo, as_frame, make_splits, prepare_target, read_table
 from fitfinder.ensemble import ENSEMBLE_FAMILY, EnsemblePlan, plan_ensemble
+from fitfinder.ensemble.build import best_per_family
 from fitfinder.ensemble.build import candidates as ensemble_candidates
 from fitfinder.errors import ConfigError, DataError, FitfinderError, ResumeError
 from fitfinder.estimators import FAMILIES, select_families
@@ -48,6 +49,10 @@ from fitfinder.trials import Runner, TrialData, TrialResult
 log = logging.getLogger("fitfinder")
 
 ENSEMBLE_PLAN_SECONDS = 2.0  # kept for choosing an ensemble at the end of the search
+ENSEMBLE_RESERVE_FAMILIES = (
+    4  # leading families whose best trials' refits the search keeps time for
+)
+ENSEMBLE_RESERVE_SHARE = 0.2  # of the budget, at most, for those refits (beyond two of the best's)
 RESUME_KEYS = ("task", "metric", "seed", "split", "n_folds", "holdout_fraction", "estimators")
 
 
@@ -313,6 +318,7 @@ class AutoML:
 
     # -- search ------------------------------------------------------------------------
     def _search(self, runner: Runner, searcher: Searcher, deadline: float, progress) -> Best:
+        leaders = _leaders_of_records(self._records)
         loop = SearchLoop(
             runner,
             searcher,
@@ -320,10 +326,11 @@ class AutoML:
             self.run_id_,
             progress,
             deadline=deadline,
-            refit_seconds=self._refit_reserve,
+            reserve=self._reserve,
             trial_time_limit=self.trial_time_limit,
             first_number=max((r.number for r in self._records), default=-1) + 1,
-            best=_best_of_records(self._records),
+            best=None if not leaders else Best(leaders[0], None),
+            leaders=leaders,
             pruning=self._curve_book(),
         )
         best = loop.run(self._concurrency())
@@ -404,17 +411,26 @@ class AutoML:
             n_threads=self.n_jobs or os.cpu_count() or 1,
         )
 
-    def _refit_reserve(self, result: TrialResult, left: float) -> float:
-        """Seconds the search leaves for the final refit(s) of the current best: none when its
-        refit cannot fit in the ``left`` seconds anyway (its validated model is kept then, so
-        searching on is free; e.g. a best trial on a sample whose full refit is too long)."""
-        one = refit_seconds(result, self.split_plan_, self.refit)
+    def _reserve(self, leaders: list[TrialResult], left: float) -> float:
+        """Seconds the search leaves for the final model, given each family's best trial so far
+        (best first): none when the best trial's refit cannot fit in the ``left`` seconds anyway
+        (its validated model is kept then, so searching on is free; e.g. a best trial on a
+        sample whose full refit is too long)."""
+        one = refit_seconds(leaders[0], self.split_plan_, self.refit)
         if one > left:
             return 0.0
         if self._ensemble_method() is not None:
-            # an ensemble's members need refits; when none is used, that time rechecks near ties
-            return 2 * one + ENSEMBLE_PLAN_SECONDS
-        return one + (reserve_seconds(result.wall_time, self.time_budget) if self.recheck else 0.0)
+            # refits of the likely members (the leading families' best trials), within a share
+            # of the budget; when no ensemble is used, that time rechecks near ties
+            members = sum(
+                refit_seconds(r, self.split_plan_, self.refit)
+                for r in leaders[:ENSEMBLE_RESERVE_FAMILIES]
+            )
+            cap = ENSEMBLE_RESERVE_SHARE * (self.time_budget or math.inf)
+            return max(2 * one, min(members, cap)) + ENSEMBLE_PLAN_SECONDS
+        return one + (
+            reserve_seconds(leaders[0].wall_time, self.time_budget) if self.recheck else 0.0
+        )
 
     def _ensemble_method(self) -> str | None:
         if self.ensemble in (False, None) or self.metric_.kind == "custom":
@@ -653,15 +669,17 @@ def _check_resumable(previous, settings: dict, fingerprint: str) -> None:
         )
 
 
-def _best_of_records(records: list[TrialRecord]) -> Best | None:
-    done = [
-        r
-        for r in records
-        if r.status == "done" and r.loss is not None and r.family != ENSEMBLE_FAMILY
-    ]
-    if not done:
-        return None
-    return Best(result_of_record(min(done, key=lambda r: r.loss)), None)
+def _leaders_of_records(records: list[TrialRecord]) -> list[TrialResult]:
+    """Each family's best finished trial, best first."""
+    done = sorted(
+        (
+            r
+            for r in records
+            if r.status == "done" and r.loss is not None and r.family != ENSEMBLE_FAMILY
+        ),
+        key=lambda r: r.loss,
+    )
+    return [result_of_record(r) for r in best_per_family(done)]
 
 
 def result_of_record(record: TrialRecord) -> TrialResult:

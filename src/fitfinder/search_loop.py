@@ -2,8 +2,8 @@
 
 Trials may run side by side (one thread per concurrent trial, each driving one worker). The
 loop owns the clock: a trial is launched only when the budget left after reserving time for
-the final refit (``refit_seconds(best, seconds left)``) can fit it, and its timeout never
-reaches past that point.
+the final model (``reserve(leaders, seconds left)``, from each family's best trial so far) can
+fit it, and its timeout never reaches past that point.
 """
 
 from __future__ import annotations
@@ -45,18 +45,20 @@ class SearchLoop:
         progress: Progress,
         *,
         deadline: float,
-        refit_seconds: Callable[[TrialResult, float], float],
+        reserve: Callable[[list[TrialResult], float], float],
         trial_time_limit: float | None = None,
         first_number: int = 0,
         best: Best | None = None,
+        leaders: list[TrialResult] = (),
         pruning: CurveBook | None = None,
     ):
         self.runner, self.searcher, self.journal = runner, searcher, journal
         self.run_id, self.progress, self.deadline = run_id, progress, deadline
-        self.refit_seconds = refit_seconds
+        self.reserve = reserve
         self.trial_time_limit = trial_time_limit or math.inf
         self.number = first_number
         self.best = best
+        self.leaders = {r.family: r for r in leaders}  # family -> its best finished trial
         self.pruning = pruning  # earlier curves -> each trial's stop rule
         self._lock = threading.Lock()
         self._stop = False
@@ -102,8 +104,9 @@ class SearchLoop:
     def _available(self) -> float:
         """Seconds left for trials: the budget less the final refit's reserve and a margin."""
         available = self.deadline - time.monotonic() - SAFETY_SECONDS
-        if self.best is not None:
-            available -= self.refit_seconds(self.best.result, available)
+        if self.leaders:
+            ranked = sorted(self.leaders.values(), key=lambda r: r.loss)
+            available -= self.reserve(ranked, available)
         return available
 
     def _affordable(self) -> float | None:
@@ -125,5 +128,8 @@ class SearchLoop:
                 self.pruning.add(result.family, result.number, result.curve)
             if ok and (self.best is None or result.loss < self.best.result.loss):
                 self.best = Best(result, result.model)
+            leader = self.leaders.get(result.family)
+            if ok and (leader is None or result.loss < leader.loss):
+                self.leaders[result.family] = result
             best = self.best.result if self.best else None
             self.progress.trial(learned, best and best.score, best and best.family)

@@ -71,7 +71,7 @@ def plan_ensemble(
     choosing would take longer than ``time_limit`` seconds (estimated from one loss call)."""
     ranked = [r for r in candidates(records) if r.number in predictions]
     if method == "stack":
-        ranked = _best_per_family(ranked)[:max_members]
+        ranked = best_per_family(ranked)[:max_members]
     if len(ranked) < 2:
         return None
     rows = selection_rows(
@@ -105,7 +105,7 @@ def candidates(records: list) -> list:
         ),
         key=lambda r: r.loss,
     )
-    diverse = _best_per_family(done)[:MAX_CANDIDATES]
+    diverse = best_per_family(done)[:MAX_CANDIDATES]
     numbers = {r.number for r in diverse}
     rest = [r for r in done if r.number not in numbers][: MAX_CANDIDATES - len(diverse)]
     return sorted(diverse + rest, key=lambda r: r.loss)
@@ -190,7 +190,8 @@ def finite_rows(pred: np.ndarray) -> np.ndarray:
     return np.isfinite(pred).all(axis=1) if pred.ndim == 2 else np.isfinite(pred)
 
 
-def _best_per_family(ranked: list) -> list:
+def best_per_family(ranked: list) -> list:
+    """The first (best) trial of each family in ``ranked``, in order."""
     seen: dict[str, Any] = {}
     for record in ranked:
         seen.setdefault(record.family, record)
