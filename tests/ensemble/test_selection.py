@@ -1,12 +1,13 @@
 """Ensemble selection and the ensemble plan on synthetic prediction matrices."""
 
+import time
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from fitfinder.ensemble import WeightedEnsemble, blend, plan_ensemble, select_weights
-from fitfinder.ensemble.build import MAX_CANDIDATES, candidates
+from fitfinder.ensemble.build import MAX_CANDIDATES, _expected_seconds, candidates
 from fitfinder.metrics import get_metric
 
 RNG = np.random.default_rng(0)
@@ -92,3 +93,16 @@ def test_candidates_hold_every_familys_best_then_the_best_of_the_rest():
     assert len(chosen) == MAX_CANDIDATES and chosen[0].number == 0  # best first
     assert chosen[-1] is linear  # the worst loss, kept for its family
     assert [r.number for r in chosen[:-1]] == list(range(MAX_CANDIDATES - 1))
+
+
+def test_a_plans_expected_time_ignores_a_slow_first_loss_call():
+    calls = []
+
+    def loss(pred, index=None):
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(0.2)  # cold caches on the first call
+        return 0.0
+
+    expected = _expected_seconds(loss, np.zeros(10), n_candidates=1)
+    assert expected < 0.2  # thousands of calls at the warm cost, not at the cold one
