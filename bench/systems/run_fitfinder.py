@@ -17,6 +17,17 @@ from fitfinder.model import JOURNAL_FILE
 METRICS = {"roc_auc": "roc_auc", "log_loss": "log_loss", "rmse": "rmse", "macro_f1": "f1_macro"}
 
 
+def spec_settings(spec: dict) -> dict:
+    """The AutoML settings every fitfinder system takes from the benchmark's spec."""
+    return {
+        "time_budget": spec["budget"],
+        "metric": METRICS[spec["metric"]],
+        "task": spec["task"],
+        "seed": spec["seed"],
+        "verbose": 0,
+    }
+
+
 def fit(
     X_train: pd.DataFrame,
     y_train: pd.Series,
@@ -31,15 +42,11 @@ def fit(
         chosen = select_families(None, spec["task"], len(X_train), spec["budget"])
         estimators = [f.name for f in chosen if f.name not in leave_out]
     automl = AutoML(
-        time_budget=spec["budget"],
+        **spec_settings(spec),
         storage=f"sqlite:///{Path(spec['out_dir']) / JOURNAL_FILE}",  # kept for the best-trial run
-        metric=METRICS[spec["metric"]],
-        task=spec["task"],
-        seed=spec["seed"],
         search=search,
         ensemble=ensemble,
         estimators=estimators,
-        verbose=0,
     )
     automl.fit(X_train, y_train)
     # what the final model is (ensemble used, recheck's choice) for reading the results later

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 from common import run
-from run_fitfinder import METRICS
+from run_fitfinder import spec_settings
 
 from fitfinder import AutoML
 from fitfinder.model import JOURNAL_FILE
@@ -27,17 +27,13 @@ def fit(X_train: pd.DataFrame, y_train: pd.Series, spec: dict) -> AutoML:
     storage = f"sqlite:///{journal}"
     run = Journal(storage).latest_run()
     automl = AutoML(
-        time_budget=spec["budget"],
+        **spec_settings(spec),
         max_trials=1,
         estimators=run.settings["estimators"],  # the default set depends on the budget
-        metric=METRICS[spec["metric"]],
-        task=spec["task"],
-        seed=spec["seed"],
         ensemble=False,
         recheck=False,
         storage=storage,
         resume=True,
-        verbose=0,
     )
     return automl.fit(X_train, y_train)
 

@@ -49,9 +49,7 @@ from fitfinder.trials import Runner, TrialData, TrialResult
 log = logging.getLogger("fitfinder")
 
 ENSEMBLE_PLAN_SECONDS = 2.0  # kept for choosing an ensemble at the end of the search
-ENSEMBLE_RESERVE_FAMILIES = (
-    4  # leading families whose best trials' refits the search keeps time for
-)
+ENSEMBLE_RESERVE_FAMILIES = 4  # leading families whose best trials' refits are kept time for
 ENSEMBLE_RESERVE_SHARE = 0.2  # of the budget, at most, for those refits (beyond two of the best's)
 RESUME_KEYS = ("task", "metric", "seed", "split", "n_folds", "holdout_fraction", "estimators")
 
@@ -318,7 +316,6 @@ class AutoML:
 
     # -- search ------------------------------------------------------------------------
     def _search(self, runner: Runner, searcher: Searcher, deadline: float, progress) -> Best:
-        leaders = _leaders_of_records(self._records)
         loop = SearchLoop(
             runner,
             searcher,
@@ -329,8 +326,7 @@ class AutoML:
             reserve=self._reserve,
             trial_time_limit=self.trial_time_limit,
             first_number=max((r.number for r in self._records), default=-1) + 1,
-            best=None if not leaders else Best(leaders[0], None),
-            leaders=leaders,
+            leaders=_leaders_of_records(self._records),
             pruning=self._curve_book(),
         )
         best = loop.run(self._concurrency())
@@ -446,9 +442,10 @@ class AutoML:
         method = self._ensemble_method()
         if method is None:
             return None
-        number = best.result.number
         pool = finalizer.affordable(
-            ensemble_candidates(list(records.values())), keep=number, planning=ENSEMBLE_PLAN_SECONDS
+            ensemble_candidates(list(records.values())),
+            keep=best.result.number,
+            planning=ENSEMBLE_PLAN_SECONDS,
         )
         plan = plan_ensemble(
             pool,

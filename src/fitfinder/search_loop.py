@@ -48,7 +48,6 @@ class SearchLoop:
         reserve: Callable[[list[TrialResult], float], float],
         trial_time_limit: float | None = None,
         first_number: int = 0,
-        best: Best | None = None,
         leaders: list[TrialResult] = (),
         pruning: CurveBook | None = None,
     ):
@@ -57,8 +56,9 @@ class SearchLoop:
         self.reserve = reserve
         self.trial_time_limit = trial_time_limit or math.inf
         self.number = first_number
-        self.best = best
-        self.leaders = {r.family: r for r in leaders}  # family -> its best finished trial
+        # each family's best finished trial (a resumed run's, best first), and the best of all
+        self.leaders = {r.family: r for r in leaders}
+        self.best = Best(leaders[0]) if leaders else None
         self.pruning = pruning  # earlier curves -> each trial's stop rule
         self._lock = threading.Lock()
         self._stop = False

@@ -29,7 +29,8 @@ def build_preprocessor(
     """An unfitted ColumnTransformer for ``style`` and the output positions of categoricals.
 
     ``scaled``: numbers median-imputed (with missing indicators) and standardised except 0/1
-    columns (see :class:`ValueScaler`), categoricals one-hot; ``trees``: numbers median-imputed, categoricals ordinal (-1 for missing/unknown);
+    columns (see :class:`ValueScaler`), categoricals one-hot; ``trees``: numbers
+    median-imputed, categoricals ordinal (-1 for missing/unknown);
     ``native``: numbers kept with NaN, categoricals ordinal (NaN for missing/unknown) and placed
     first, so their positions 0..k-1 are returned. Datetimes are expanded to calendar parts and
     handled as numbers; each text column becomes TF-IDF features of words and word pairs, as
