@@ -3,6 +3,7 @@ the time kept for them: the search's reserve and the ensemble members left out w
 would overrun the budget."""
 
 import time
+import types
 
 import numpy as np
 import pytest
@@ -10,8 +11,10 @@ import pytest
 from fitfinder import AutoML
 from fitfinder.automl import ENSEMBLE_PLAN_SECONDS
 from fitfinder.data import make_splits
+from fitfinder.ensemble import EnsemblePlan
 from fitfinder.finalize import Finalizer, refit_seconds
 from fitfinder.metrics import get_metric
+from fitfinder.search_loop import SAFETY_SECONDS, Best
 from fitfinder.trials import DONE, TrialResult
 
 
@@ -79,3 +82,48 @@ def test_the_search_keeps_time_to_refit_the_leading_families_best_trials_for_an_
     floor = automl_for_reserve(True, time_budget=40.0)._reserve(leaders, left=30.0)
     assert floor == pytest.approx(2 * refits[0] + ENSEMBLE_PLAN_SECONDS)  # never below two refits
     assert automl_for_reserve(True)._reserve(leaders, left=refits[0] / 2) == 0.0  # cannot refit
+
+
+class _ClockedRunner:
+    """Refits in no time, except the families in ``slow``, which run into their timeout."""
+
+    def __init__(self, slow=()):
+        self.slow, self.timeouts = set(slow), {}
+
+    def call(self, job, spec, timeout, deadline):
+        self.timeouts[spec.family] = timeout
+        if spec.family in self.slow:
+            return "timed_out", f"stopped after {timeout:.0f} s"
+        return "ok", f"{spec.family} model"
+
+
+def members(*families_and_fit_times) -> dict[int, TrialResult]:
+    return {
+        n: TrialResult(n, family, {}, None, DONE, fit_time=t)
+        for n, (family, t) in enumerate(families_and_fit_times)
+    }
+
+
+def test_a_slow_member_refit_leaves_the_later_members_the_time_they_need():
+    records = members(("nn", 10.0), ("lightgbm", 5.0), ("glm", 2.0))
+    plan = EnsemblePlan("greedy", [0, 1, 2], [0.5, 0.3, 0.2], -1.0, -0.9, 1.0)
+    runner = _ClockedRunner(slow={"nn"})
+    finalizer = finalizer_with(100)
+    finalizer.runner, finalizer.data = runner, types.SimpleNamespace(n_classes=2)
+    model, note = finalizer.ensemble(plan, records)
+    later = finalizer.estimate(records[1]) + finalizer.estimate(records[2])
+    assert runner.timeouts["nn"] == pytest.approx(100 - SAFETY_SECONDS - later, abs=0.5)
+    assert model.members == ["lightgbm model", "glm model"]
+    assert "2 trials" in note and "1 members dropped" in note
+
+
+def test_a_member_refit_is_reused_for_the_single_model():
+    records = members(("lightgbm", 1.0), ("nn", 1.0))
+    plan = EnsemblePlan("greedy", [0, 1], [0.5, 0.5], -1.0, -0.9, 1.0)
+    runner = _ClockedRunner(slow={"nn"})  # the ensemble falls through to its best trial
+    finalizer = finalizer_with(100)
+    finalizer.runner, finalizer.data = runner, types.SimpleNamespace(n_classes=2)
+    assert finalizer.ensemble(plan, records)[0] is None
+    runner.timeouts.clear()
+    model, _ = finalizer.single(Best(records[0], pipeline="validated model"))
+    assert model == "lightgbm model" and runner.timeouts == {}  # not fitted twice

@@ -59,6 +59,7 @@ class Finalizer:
     ):
         self.runner, self.data, self.split_plan = runner, data, split_plan
         self.deadline, self.refit_mode, self.n_threads = deadline, refit_mode, n_threads
+        self._refits: dict[int, tuple[Any, str]] = {}  # trial number -> (model, note)
 
     def estimate(self, trial: FinishedTrial) -> float:
         return refit_seconds(trial, self.split_plan, self.refit_mode)
@@ -66,10 +67,17 @@ class Finalizer:
     def remaining(self) -> float:
         return self.deadline - time.monotonic() - SAFETY_SECONDS
 
-    def refit(self, trial: FinishedTrial, force: bool = False) -> tuple[Any, str]:
-        """(``trial``'s config fitted, or None; what happened). ``force`` ignores the budget
-        (resume)."""
-        needed, remaining = self.estimate(trial), self.remaining()
+    def refit(
+        self, trial: FinishedTrial, force: bool = False, keep_free: float = 0.0
+    ) -> tuple[Any, str]:
+        """(``trial``'s config fitted, or None; what happened), fitted once per trial.
+
+        The refit may take all the time left but ``keep_free`` seconds (kept for later refits);
+        ``force`` ignores the budget (resume).
+        """
+        if trial.number in self._refits:
+            return self._refits[trial.number]
+        needed, remaining = self.estimate(trial), self.remaining() - keep_free
         if force:
             remaining = max(remaining, 3 * needed + 5)
         if remaining < needed:
@@ -89,6 +97,7 @@ class Finalizer:
             if self.refit_mode == "folds"
             else "refit on all training rows"
         )
+        self._refits[trial.number] = value, what
         return value, what
 
     def single(self, best: Best) -> tuple[Any, str]:
@@ -116,9 +125,12 @@ class Finalizer:
     def ensemble(self, plan: EnsemblePlan, records: dict[int, FinishedTrial]) -> tuple[Any, str]:
         """The ensemble with its members refit, or None when too few could be."""
         order = np.argsort(plan.weights)[::-1]
+        members = [records[plan.members[i]] for i in order]
+        later = np.cumsum([self.estimate(m) for m in members][::-1])[::-1]  # this one and after
         fitted: dict[int, Any] = {}
-        for i in order:
-            model, _ = self.refit(records[plan.members[i]])
+        for i, member, after in zip(order, members, [*later[1:], 0.0], strict=True):
+            # a refit slower than expected may use the slack, never the later members' time
+            model, _ = self.refit(member, keep_free=after)
             if model is not None:
                 fitted[i] = model
         n_classes = self.data.n_classes

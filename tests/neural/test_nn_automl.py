@@ -12,7 +12,7 @@ from fitfinder.data import Schema, make_splits, prepare_target
 from fitfinder.estimators import FAMILIES, neural
 from fitfinder.features import build_pipeline
 from fitfinder.metrics import get_metric
-from fitfinder.trials import DONE, TrialData, TrialSpec, evaluate
+from fitfinder.trials import DONE, TrialData, TrialSpec, evaluate, refit
 
 QUICK = dict(time_budget=None, max_trials=2, split="holdout", seed=0, verbose=0)
 
@@ -96,6 +96,18 @@ def test_a_trial_cut_by_its_deadline_returns_its_best_model(concrete):
     assert time.perf_counter() - started < spec.timeout
     assert result.status == DONE and np.isfinite(result.loss)
     model = result.model[-1]
+    assert model.stopped_by_ == "time_limit"
+    assert model.best_epoch_ == int(np.argmin([e["val_loss"] for e in model.curve_])) + 1
+
+
+def test_a_refit_stops_before_its_timeout_with_its_best_epoch(concrete):
+    data = _trial_data(concrete[0], "compressive_strength")
+    config = neural.DEFAULTS | {"max_epochs": 512, "patience": 32, "log2_batch_size": 5}
+    spec = TrialSpec(number=-1, family="nn", config=config, timeout=3.0)
+    refit(data, TrialSpec(number=-1, family="nn", config=neural.LOW_COST))  # torch warm
+    started = time.perf_counter()
+    model = refit(data, spec)[-1]
+    assert time.perf_counter() - started < spec.timeout  # before the worker would be killed
     assert model.stopped_by_ == "time_limit"
     assert model.best_epoch_ == int(np.argmin([e["val_loss"] for e in model.curve_])) + 1
 

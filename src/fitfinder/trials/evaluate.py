@@ -62,11 +62,12 @@ def refit(data: TrialData, spec: TrialSpec) -> Any:
     """Fit the config's pipeline on every row (weights honoured) and return it."""
     family = _family(spec.family)
     config = spec.resolved_config(family.fidelity)
+    deadline = time.perf_counter() + spec.timeout * _FIT_SHARE
     with warnings.catch_warnings(), threadpool_limits(_threads(data, spec)):
         warnings.simplefilter("ignore")
-        # no time limit: a refit cut short would be worse than the validated model the caller
-        # falls back to when the refit is killed at its timeout
-        return _fit(data, spec, family, config, np.arange(len(data.X)))
+        # a model that takes a time limit (nn) stops before the worker is killed and keeps its
+        # best epoch: its validation folds may have been cut, so its refit can run longer
+        return _fit(data, spec, family, config, np.arange(len(data.X)), deadline)
 
 
 def refit_folds(data: TrialData, spec: TrialSpec) -> Any:
@@ -75,9 +76,13 @@ def refit_folds(data: TrialData, spec: TrialSpec) -> Any:
 
     family = _family(spec.family)
     config = spec.resolved_config(family.fidelity)
+    deadline = time.perf_counter() + spec.timeout * _FIT_SHARE
     with warnings.catch_warnings(), threadpool_limits(_threads(data, spec)):
         warnings.simplefilter("ignore")
-        members = [_fit(data, spec, family, config, train) for train, _ in data.folds]
+        members = [
+            _fit(data, spec, family, config, train, deadline, len(data.folds) - i)
+            for i, (train, _) in enumerate(data.folds)
+        ]
     return WeightedEnsemble(members, [1.0 / len(members)] * len(members), data.n_classes)
 
 
