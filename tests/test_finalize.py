@@ -127,3 +127,19 @@ def test_a_member_refit_is_reused_for_the_single_model():
     runner.timeouts.clear()
     model, _ = finalizer.single(Best(records[0], pipeline="validated model"))
     assert model == "lightgbm model" and runner.timeouts == {}  # not fitted twice
+
+
+def test_a_member_with_no_time_to_refit_joins_as_fitted_during_validation():
+    records = members(("lightgbm", 1.0), ("random_forest", 500.0), ("glm", 500.0))
+    finalizer = finalizer_with(30)
+    finalizer.validated = {1: "validated forest"}  # the search kept the forest's, not the glm's
+    pool = finalizer.affordable(list(records.values()), keep=0, planning=2.0)
+    assert [t.number for t in pool] == [0, 1]
+    finalizer.runner, finalizer.data = _ClockedRunner(), types.SimpleNamespace(n_classes=2)
+    plan = EnsemblePlan("greedy", [0, 1], [0.4, 0.6], -1.0, -0.9, 1.0)
+    model, note = finalizer.ensemble(plan, records)
+    assert model.members == ["lightgbm model", "validated forest"]
+    assert note == (
+        "greedy ensemble of 2 trials: 1 refit on all training rows, "
+        "1 as fitted during validation (no time to refit)"
+    )

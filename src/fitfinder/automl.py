@@ -190,8 +190,9 @@ class AutoML:
         self._report_data(progress, schema, target_info, plan)
         runner = Runner(data, n_workers=self._concurrency(), memory_limit_mb=self._memory_limit())
         with progress, runner:
-            best = self._search(runner, searcher, deadline, progress)
-            self.model_ = self._final_model(runner, data, best, deadline, progress)
+            best, validated = self._search(runner, searcher, deadline, progress)
+            finalizer = self._finalizer(runner, data, deadline, validated)
+            self.model_ = self._final_model(finalizer, data, best, progress)
         for name, reason in searcher.retired().items():
             progress.say(f"retired family {name}: {reason}")
         self.fit_time_ = time.monotonic() - start
@@ -315,7 +316,10 @@ class AutoML:
             log.info("resuming run %d with %d finished trials", self.run_id_, len(self._records))
 
     # -- search ------------------------------------------------------------------------
-    def _search(self, runner: Runner, searcher: Searcher, deadline: float, progress) -> Best:
+    def _search(
+        self, runner: Runner, searcher: Searcher, deadline: float, progress
+    ) -> tuple[Best, dict[int, Any]]:
+        """The best trial, and the validated pipelines of each family's best (by number)."""
         loop = SearchLoop(
             runner,
             searcher,
@@ -332,7 +336,7 @@ class AutoML:
         best = loop.run(self._concurrency())
         if best is None:
             raise FitfinderError(self._nothing_finished())
-        return best
+        return best, loop.validated_models()
 
     def _curve_book(self) -> CurveBook:
         """The pruner, with the curves of a resumed run's trials."""
@@ -362,9 +366,8 @@ class AutoML:
 
     # -- final model -------------------------------------------------------------------
     def _final_model(
-        self, runner: Runner, data: TrialData, best: Best, deadline: float, progress
+        self, finalizer: Finalizer, data: TrialData, best: Best, progress
     ) -> FittedModel:
-        finalizer = self._finalizer(runner, data, deadline)
         records = {r.number: r for r in self.journal_.trials(self.run_id_)}
         enough_time = finalizer.remaining() > ENSEMBLE_PLAN_SECONDS
         plan = self._plan_ensemble(records, data, finalizer, best) if enough_time else None
@@ -376,7 +379,7 @@ class AutoML:
                 progress.say(f"[yellow]{note}[/yellow]")
         check = None
         if estimator is None:
-            best, check = self._guard(runner, data, best, records, finalizer, progress)
+            best, check = self._guard(data, best, records, finalizer, progress)
             estimator, note = finalizer.single(best)
             if estimator is None:
                 raise FitfinderError(
@@ -397,7 +400,9 @@ class AutoML:
             sample=data.X.iloc[data.folds[0][1][:SAMPLE_ROWS]],  # for the ONNX parity check
         )
 
-    def _finalizer(self, runner: Runner, data: TrialData, deadline: float) -> Finalizer:
+    def _finalizer(
+        self, runner: Runner, data: TrialData, deadline: float, validated: dict[int, Any]
+    ) -> Finalizer:
         return Finalizer(
             runner,
             data,
@@ -405,6 +410,7 @@ class AutoML:
             deadline=deadline,
             refit_mode=self.refit,
             n_threads=self.n_jobs or os.cpu_count() or 1,
+            validated=validated,
         )
 
     def _reserve(self, leaders: list[TrialResult], left: float) -> float:
@@ -465,7 +471,7 @@ class AutoML:
         return plan
 
     def _guard(
-        self, runner: Runner, data: TrialData, best: Best, records: dict, finalizer, progress
+        self, data: TrialData, best: Best, records: dict, finalizer: Finalizer, progress
     ) -> tuple[Best, Recheck | None]:
         """The single trial to refit: ``best``, or a near tie that did better on a second split
         (see :mod:`fitfinder.recheck`)."""
@@ -488,7 +494,7 @@ class AutoML:
         folds = second_split(self.split_plan_, data.y, data.task, data.groups, self.seed)
         until = finalizer.deadline - SAFETY_SECONDS - max(map(finalizer.estimate, candidates))
         check = run_recheck(
-            runner, candidates, folds, until=until, n_concurrent=self._concurrency()
+            finalizer.runner, candidates, folds, until=until, n_concurrent=self._concurrency()
         )
         progress.say(check.note())
         if check.chosen == best.result.number:

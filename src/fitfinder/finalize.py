@@ -2,10 +2,11 @@
 
 ``refit="full"`` fits each member's config on every training row; ``refit="folds"`` (CV only)
 fits it on each fold's training rows and averages those models. A refit that would not fit the
-budget is skipped: a single model falls back to the one fitted during validation. An ensemble is
-chosen only from trials whose refits fit the time left (``affordable``); should a refit still
-run out of time, it keeps the members that were refit (re-weighted) or gives way to the best
-single trial.
+budget is skipped: the trial's model fitted during validation stands in, when the search kept it
+(the best trial's, and each family's best; under CV the first fold's). An ensemble is chosen only
+from trials whose refits fit the time left or whose validated models were kept (``affordable``);
+should a refit still run out of time, the ensemble keeps the members it has (re-weighted) or gives
+way to the best single trial.
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ class Finalizer:
         deadline: float,
         refit_mode: str = "full",
         n_threads: int = 1,
+        validated: dict[int, Any] | None = None,
     ):
         self.runner, self.data, self.split_plan = runner, data, split_plan
         self.deadline, self.refit_mode, self.n_threads = deadline, refit_mode, n_threads
+        self.validated = validated or {}  # trial number -> its model fitted during validation
         self._refits: dict[int, tuple[Any, str]] = {}  # trial number -> (model, note)
 
     def estimate(self, trial: FinishedTrial) -> float:
@@ -111,26 +114,39 @@ class Finalizer:
         return best.pipeline, note + "; using the model fitted during validation"
 
     def affordable(self, trials: list[FinishedTrial], keep: int, planning: float) -> list:
-        """The ``trials`` (best first) whose refits all fit the time left after ``planning``
-        seconds: trial ``keep`` always, then each one that still fits, in order."""
-        left = self.remaining() - planning
-        chosen = []
-        for trial in sorted(trials, key=lambda t: t.number != keep):  # stable: keep first
+        """The ``trials`` (best first) that can join an ensemble in the time left after
+        ``planning`` seconds: trial ``keep`` always, then each one whose refit still fits or
+        whose validated model was kept, in order."""
+        ordered = sorted(trials, key=lambda t: t.number != keep)  # stable: keep first
+        costs = self._planned_refits(ordered, self.remaining() - planning, keep)
+        return [
+            t
+            for t, cost in zip(ordered, costs, strict=True)
+            if t.number == keep or cost > 0 or t.number in self.validated
+        ]
+
+    def _planned_refits(self, trials: list, left: float, keep: int | None = None) -> list[float]:
+        """Each trial's expected refit seconds, in order, while they fit in ``left`` (``keep``'s
+        always); 0 for a trial whose refit no longer fits."""
+        costs = []
+        for trial in trials:
             cost = self.estimate(trial)
-            if trial.number == keep or cost <= left:
-                chosen.append(trial)
-                left -= cost
-        return chosen
+            costs.append(cost if trial.number == keep or cost <= left else 0.0)
+            left -= costs[-1]
+        return costs
 
     def ensemble(self, plan: EnsemblePlan, records: dict[int, FinishedTrial]) -> tuple[Any, str]:
         """The ensemble with its members refit, or None when too few could be."""
         order = np.argsort(plan.weights)[::-1]
         members = [records[plan.members[i]] for i in order]
-        later = np.cumsum([self.estimate(m) for m in members][::-1])[::-1]  # this one and after
+        later = np.cumsum(self._planned_refits(members, self.remaining())[::-1])[::-1]
         fitted: dict[int, Any] = {}
+        n_validated = 0
         for i, member, after in zip(order, members, [*later[1:], 0.0], strict=True):
             # a refit slower than expected may use the slack, never the later members' time
             model, _ = self.refit(member, keep_free=after)
+            if model is None and member.number in self.validated:
+                model, n_validated = self.validated[member.number], n_validated + 1
             if model is not None:
                 fitted[i] = model
         n_classes = self.data.n_classes
@@ -139,20 +155,26 @@ class Finalizer:
             if len(kept) < len(plan.members):
                 return None, "stacked ensemble skipped: not every member could be refit in time"
             model = StackedEnsemble([fitted[i] for i in kept], plan.meta, n_classes)
-            return model, _members_note(plan, kept, self.refit_mode)
+            return model, _members_note(plan, kept, self.refit_mode, n_validated)
         if len(kept) < 2:
             return None, "ensemble skipped: fewer than two members could be refit in time"
         weights = np.asarray(plan.weights)[kept]
         model = WeightedEnsemble(
             [fitted[i] for i in kept], list(weights / weights.sum()), n_classes
         )
-        return model, _members_note(plan, kept, self.refit_mode)
+        return model, _members_note(plan, kept, self.refit_mode, n_validated)
 
 
-def _members_note(plan: EnsemblePlan, kept: list[int], mode: str) -> str:
+def _members_note(plan: EnsemblePlan, kept: list[int], mode: str, n_validated: int) -> str:
     dropped = len(plan.members) - len(kept)
     how = "fold models averaged" if mode == "folds" else "refit on all training rows"
-    note = f"{plan.method} ensemble of {len(kept)} trials, each {how}"
+    if n_validated:
+        note = (
+            f"{plan.method} ensemble of {len(kept)} trials: {len(kept) - n_validated} {how}, "
+            f"{n_validated} as fitted during validation (no time to refit)"
+        )
+    else:
+        note = f"{plan.method} ensemble of {len(kept)} trials, each {how}"
     return note + (
         f"; {dropped} members dropped (no time to refit), weights renormalised" if dropped else ""
     )

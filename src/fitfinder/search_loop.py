@@ -93,13 +93,22 @@ class SearchLoop:
                 proposal.family,
                 proposal.config,
                 timeout=timeout,
-                keep_model_below=self.best.result.loss if self.best else None,
+                keep_model_below=self._leader_loss(proposal.family),
                 stop_rule=self.pruning
                 and self.pruning.rule(proposal.family, self.number, proposal.config),
                 sample_size=proposal.sample_size,
             )
             self.number += 1
             return proposal, spec
+
+    def validated_models(self) -> dict[int, Any]:
+        """Trial number -> validated pipeline of each family's best trial found in this run."""
+        return {r.number: r.model for r in self.leaders.values() if r.model is not None}
+
+    def _leader_loss(self, family: str) -> float | None:
+        """A trial sends its validated pipeline back when it beats its family's best."""
+        leader = self.leaders.get(family)
+        return None if leader is None else leader.loss
 
     def _available(self) -> float:
         """Seconds left for trials: the budget less the final refit's reserve and a margin."""
