@@ -6,7 +6,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from fitfinder.ensemble import WeightedEnsemble, blend, plan_ensemble, select_weights
+from fitfinder.ensemble import (
+    EnsemblePlan,
+    WeightedEnsemble,
+    blend,
+    plan_ensemble,
+    select_weights,
+)
 from fitfinder.ensemble.build import MAX_CANDIDATES, _expected_seconds, candidates
 from fitfinder.metrics import get_metric
 
@@ -106,3 +112,10 @@ def test_a_plans_expected_time_ignores_a_slow_first_loss_call():
 
     expected = _expected_seconds(loss, np.zeros(10), n_candidates=1)
     assert expected < 0.2  # thousands of calls at the warm cost, not at the cold one
+
+
+@pytest.mark.parametrize(("share", "used"), [(0.8, True), (0.7, False)])
+def test_an_ensemble_is_used_when_it_wins_on_three_resamples_in_four(share, used):
+    plan = EnsemblePlan("greedy", [0, 1], [0.5, 0.5], loss=0.9, single_loss=1.0, win_share=share)
+    assert plan.use is used
+    assert not EnsemblePlan("greedy", [0], [1.0], 0.9, 1.0, 1.0).use  # one member is no ensemble

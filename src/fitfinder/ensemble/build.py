@@ -3,7 +3,11 @@
 The ensemble is used only when it beats the best single trial by more than noise: its loss
 is estimated honestly (weights chosen on one half of the validation rows, scored on the
 other, and the other way round; the stacker's meta-learner cross-validated), and it must win
-on at least ``WIN_SHARE`` of bootstrap resamples of the validation rows.
+on at least ``WIN_SHARE`` of bootstrap resamples of the validation rows. The best single
+trial's loss is not made honest: it was chosen among all trials on the same rows, so it is
+optimistic and the comparison leans towards the single trial. (A 90 % share turned down
+ensembles that then beat their best trial on held-out data: tv16_trump_vote and ames_housing
+at 120 s, with shares of 0.80 and 0.83.)
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from fitfinder.ensemble.model import stack_features
 from fitfinder.ensemble.selection import MAX_STEPS, N_BAGS, blend, select_weights
 
 ENSEMBLE_FAMILY = "ensemble"
-WIN_SHARE = 0.9
+WIN_SHARE = 0.75
 N_BOOTSTRAP = 100
 MAX_CANDIDATES = 15
 MAX_ROWS = 5000  # validation rows used to choose weights (a sample on larger data)
