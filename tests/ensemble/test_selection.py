@@ -13,7 +13,8 @@ from fitfinder.ensemble import (
     plan_ensemble,
     select_weights,
 )
-from fitfinder.ensemble.build import MAX_CANDIDATES, _expected_seconds, candidates
+from fitfinder.ensemble.build import MAX_CANDIDATES, _by_part, _expected_seconds, candidates
+from fitfinder.ensemble.fast_loss import loss_function
 from fitfinder.metrics import get_metric
 
 RNG = np.random.default_rng(0)
@@ -119,3 +120,33 @@ def test_an_ensemble_is_used_when_it_wins_on_three_resamples_in_four(share, used
     plan = EnsemblePlan("greedy", [0, 1], [0.5, 0.5], loss=0.9, single_loss=1.0, win_share=share)
     assert plan.use is used
     assert not EnsemblePlan("greedy", [0], [1.0], 0.9, 1.0, 1.0).use  # one member is no ensemble
+
+
+def test_the_single_trial_is_chosen_out_of_part_like_the_ensemble_weights():
+    # 30 trials of equal quality: the lowest of their losses on all rows is luck, so the honest
+    # single trial (chosen on the other half of the rows) scores worse than that lowest loss
+    rng = np.random.default_rng(1)
+    outputs = [Y + rng.normal(size=len(Y)) for _ in range(30)]
+    losses = [mse(p, slice(None)) for p in outputs]
+    order = np.argsort(losses)
+    plan = plan_ensemble(
+        _records(sorted(losses)),
+        {i: outputs[k] for i, k in enumerate(order)},
+        Y,
+        get_metric("mse", "regression"),
+    )
+    assert plan.single_loss > min(losses)
+    assert plan.use and plan.loss < 0.5 * plan.single_loss  # averaging halves the noise
+
+
+def test_part_losses_are_averaged_so_auc_never_ranks_scores_across_parts():
+    y = (Y > 0).astype(int)
+    scores = 1 / (1 + np.exp(-(Y + NOISE_A)))
+    first, second = np.arange(1000), np.arange(1000, 2000)
+    shifted = np.where(np.arange(2000) < 1000, scores, scores + 10)  # second part on its own scale
+    loss = loss_function(get_metric("roc_auc", "binary"), y, None)
+    part_loss = _by_part(loss, [(second, first), (first, second)], len(y))
+    both = np.column_stack([1 - shifted, shifted])
+    expected = np.mean([loss(both[rows], rows) for rows in (first, second)])
+    assert part_loss(both) == pytest.approx(expected)
+    assert part_loss(both) < loss(both, slice(None))  # pooled, the shift would blur the ranking
