@@ -79,9 +79,20 @@ def test_the_search_keeps_time_to_refit_the_leading_families_best_trials_for_an_
     assert ensemble == pytest.approx(sum(refits[:4]) + ENSEMBLE_PLAN_SECONDS)  # the top four
     capped = automl_for_reserve(True, time_budget=100.0)._reserve(leaders, left=90.0)
     assert capped == pytest.approx(0.2 * 100.0 + ENSEMBLE_PLAN_SECONDS)  # a share of the budget
-    floor = automl_for_reserve(True, time_budget=40.0)._reserve(leaders, left=30.0)
-    assert floor == pytest.approx(2 * refits[0] + ENSEMBLE_PLAN_SECONDS)  # never below two refits
+    floor = automl_for_reserve(True, time_budget=10.0)._reserve(leaders, left=30.0)
+    assert floor == pytest.approx(refits[0] + ENSEMBLE_PLAN_SECONDS)  # never below the best's
     assert automl_for_reserve(True)._reserve(leaders, left=refits[0] / 2) == 0.0  # cannot refit
+
+
+def test_a_slow_best_trial_keeps_one_refit_not_two_so_the_search_goes_on():
+    # fertility_morekids at 300 s: a best svm with a ~120 s refit kept twice that, which
+    # stopped the search at 100 s and ended the fit at 155 s
+    slow_best, quick = numbered(50.0, 1.0)
+    automl = automl_for_reserve(True, time_budget=300.0)
+    one = refit_seconds(slow_best, automl.split_plan_)
+    reserve = automl._reserve([slow_best, quick], left=200.0)
+    assert reserve == pytest.approx(one + ENSEMBLE_PLAN_SECONDS)
+    assert 200.0 - reserve > 60  # time left for more trials
 
 
 class _ClockedRunner:

@@ -50,7 +50,7 @@ log = logging.getLogger("fitfinder")
 
 ENSEMBLE_PLAN_SECONDS = 2.0  # kept for choosing an ensemble at the end of the search
 ENSEMBLE_RESERVE_FAMILIES = 4  # leading families whose best trials' refits are kept time for
-ENSEMBLE_RESERVE_SHARE = 0.2  # of the budget, at most, for those refits (beyond two of the best's)
+ENSEMBLE_RESERVE_SHARE = 0.2  # of the budget, at most, for those refits (beyond the best's)
 RESUME_KEYS = ("task", "metric", "seed", "split", "n_folds", "holdout_fraction", "estimators")
 
 
@@ -423,13 +423,14 @@ class AutoML:
             return 0.0
         if self._ensemble_method() is not None:
             # refits of the likely members (the leading families' best trials), within a share
-            # of the budget; when no ensemble is used, that time rechecks near ties
+            # of the budget but never less than the best trial's (a member with no time to
+            # refit joins as validated); when no ensemble is used, that time rechecks near ties
             members = sum(
                 refit_seconds(r, self.split_plan_, self.refit)
                 for r in leaders[:ENSEMBLE_RESERVE_FAMILIES]
             )
             cap = ENSEMBLE_RESERVE_SHARE * (self.time_budget or math.inf)
-            return max(2 * one, min(members, cap)) + ENSEMBLE_PLAN_SECONDS
+            return max(one, min(members, cap)) + ENSEMBLE_PLAN_SECONDS
         return one + (
             reserve_seconds(leaders[0].wall_time, self.time_budget) if self.recheck else 0.0
         )
