@@ -13,7 +13,13 @@ from fitfinder.ensemble import (
     plan_ensemble,
     select_weights,
 )
-from fitfinder.ensemble.build import MAX_CANDIDATES, _by_part, _expected_seconds, candidates
+from fitfinder.ensemble.build import (
+    MAX_CANDIDATES,
+    _by_part,
+    _cap,
+    _expected_seconds,
+    candidates,
+)
 from fitfinder.ensemble.fast_loss import loss_function
 from fitfinder.metrics import get_metric
 
@@ -150,3 +156,12 @@ def test_part_losses_are_averaged_so_auc_never_ranks_scores_across_parts():
     expected = np.mean([loss(both[rows], rows) for rows in (first, second)])
     assert part_loss(both) == pytest.approx(expected)
     assert part_loss(both) < loss(both, slice(None))  # pooled, the shift would blur the ranking
+
+
+def test_max_members_holds_when_light_members_tie_at_the_cut():
+    # a 300 s credit_data run ended with 13 members under max_members=10: six tied at 1/47
+    weights = np.array([10, 1, 2, 1, 3, 1, 3, 2, 12, 7, 3, 1, 1]) / 47
+    capped = _cap(weights, 10)
+    assert np.count_nonzero(capped) == 10 and capped.sum() == pytest.approx(1)
+    kept_light = np.flatnonzero((weights == 1 / 47) & (capped > 0))
+    assert list(kept_light) == [1, 3]  # of the five tied, the two best ranked stay

@@ -207,9 +207,10 @@ def win_share(a: np.ndarray, b: np.ndarray, loss, n: int, seed: int) -> float:
 
 
 def _cap(weights: np.ndarray, max_members: int) -> np.ndarray:
-    """Keep the ``max_members`` heaviest members, renormalised."""
+    """Keep the ``max_members`` heaviest members (on ties, the better ranked), renormalised."""
     if np.count_nonzero(weights) > max_members:
-        weights = np.where(weights >= np.sort(weights)[-max_members], weights, 0.0)
+        heaviest = np.argsort(-weights, kind="stable")[:max_members]
+        weights = np.where(np.isin(np.arange(len(weights)), heaviest), weights, 0.0)
     return weights / weights.sum()
 
 
