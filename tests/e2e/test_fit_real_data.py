@@ -20,7 +20,10 @@ def test_binary_breast_cancer_with_string_labels(breast_cancer, tmp_path):
     board = automl.leaderboard()
     assert {"rank", "family", "roc_auc", "fit_time", "status", "config"} <= set(board.columns)
     singles = board[board.family != "ensemble"]
-    assert automl.best_family in ("ensemble", singles.iloc[0]["family"])
+    # the final model: an ensemble, the best single trial, or a near tie the recheck preferred
+    rechecked = automl.model_.info.get("recheck", {}).get("chosen")
+    chosen = singles.family[singles.trial == rechecked].tolist()
+    assert automl.best_family in ("ensemble", singles.iloc[0]["family"], *chosen)
     assert singles["family"].nunique() >= 4
     automl.save(tmp_path / "model")
     again = load(tmp_path / "model")
