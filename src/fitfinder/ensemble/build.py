@@ -210,7 +210,9 @@ def _cap(weights: np.ndarray, max_members: int) -> np.ndarray:
     """Keep the ``max_members`` heaviest members (on ties, the better ranked), renormalised."""
     if np.count_nonzero(weights) > max_members:
         heaviest = np.argsort(-weights, kind="stable")[:max_members]
-        weights = np.where(np.isin(np.arange(len(weights)), heaviest), weights, 0.0)
+        kept = np.zeros_like(weights)
+        kept[heaviest] = weights[heaviest]
+        weights = kept
     return weights / weights.sum()
 
 
