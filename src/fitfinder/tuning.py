@@ -67,7 +67,8 @@ def tune(
     ``objective`` returns a number or a dict holding ``metric``. The search ends after
     ``num_samples`` trials or when ``time_budget`` seconds are spent (launching no trial the
     time left cannot fit at the mean trial time), whichever comes first. ``low_cost`` is a
-    partial config where the search starts (default: the centre of the space).
+    partial config where the search starts (default: the centre of the space; plain random
+    search starts anywhere).
 
     ``objective(config, report)``, when it takes two arguments, may call ``report(step, value)``
     with intermediate values of ``metric`` (e.g. per epoch). ``pruner`` (``none``, ``median``,

@@ -105,6 +105,28 @@ def test_budget_flows_to_the_family_that_improves():
     assert searcher.states["good"].best_loss < 0.5
 
 
+def test_plain_random_search_skips_cheap_configs_defaults_and_samples_families_uniformly():
+    good, bad = family("good"), family("bad")
+    searcher = Searcher(
+        [good, bad],
+        seed=0,
+        strategy="random",
+        starting_points={"bad": {"x": 0.0}},
+        n_train_rows=1_000_000,
+    )
+    proposals = []
+
+    def objective(proposal):
+        proposals.append(proposal)
+        return bowl(proposal.config) + (0.0 if proposal.family == "good" else 10.0)
+
+    run(searcher, objective, 80)
+    assert (proposals[0].family, proposals[0].origin) == ("bad", "start")  # asked for: kept
+    assert {p.origin for p in proposals[1:]} == {"search"}
+    assert {p.sample_size for p in proposals} == {None}  # every trial on all rows
+    assert 30 <= searcher.states["bad"].trials <= 50  # no budget flows to the better family
+
+
 def test_a_failing_family_is_retired_and_the_other_goes_on():
     searcher = Searcher([family("ok"), family("broken")], seed=0)
     run(searcher, lambda p: None if p.family == "broken" else bowl(p.config), 30)

@@ -1,11 +1,13 @@
 """Each search strategy against synthetic objectives with known optima.
 
 Numbers below were measured first (median of the true loss reached, seeds 0-4, 60 trials, one
-family starting at a poor cheap config); each assertion states only what held with a margin:
+family starting at a poor cheap config, which plain random search skips); each assertion states
+only what held with a margin:
 
 - bowl (3-d convex):     tpe, blend, local and auto beat random; tpe and blend reach < 0.15
 - valley (log lr):       tpe, blend and grid beat random; tpe reaches < 0.03
-- conditional choice:    local, auto and blend find the better branch's optimum (< 0.01)
+- conditional choice:    local, auto and blend find the better branch's optimum (< 1e-4, a
+                         tenth of random's regret)
 - noisy bowl (sd 0.5):   tpe and blend beat random; plain local search does not (greedy
                          acceptance chases noise), so nothing is claimed for it
 """
@@ -59,7 +61,7 @@ def test_strategy_beats_random(strategy, objective, noise, reaches, random_basel
 @pytest.mark.parametrize("strategy", ["local", "auto", "blend"])
 def test_conditional_space_finds_the_better_branch(strategy, random_baseline):
     regret = median_regret(strategy, "conditional")
-    assert regret < 0.01 < random_baseline[("conditional", 0.0)]
+    assert regret < 1e-4 and 10 * regret < random_baseline[("conditional", 0.0)]
 
 
 def trace(strategy, seed, trials=25):

@@ -14,6 +14,10 @@ data. Order of work:
    see :mod:`fitfinder.search.strategies`; by default a local move around its best config, or
    now and then a random config from its whole space).
 
+``strategy="random"`` is plain random search, the baseline the others are measured against: it
+skips steps 1 (cheap configs; seeded configs are still tried) and 2, draws the family uniformly
+instead of by step 3's estimate, and fits every trial on all training rows.
+
 With ``cost="trials"`` every trial costs 1, so a run capped by ``max_trials`` is reproducible.
 
 Training-sample size is a fidelity (FLAML's idea): given ``n_train_rows`` (the largest fold's
@@ -109,12 +113,14 @@ class Searcher:
         patience: int = 3,
     ):
         check_strategy(strategy)
+        self.plain = strategy == "random"
         self.rng = np.random.default_rng(seed)
         self.max_trials = max_trials
         self.count_trials = cost == "trials"
         self.max_failures = max_failures
         self.n_train_rows, self.patience = n_train_rows, patience
-        start = SAMPLE_START if (n_train_rows or 0) > SAMPLE_GROWTH * SAMPLE_START else None
+        large = (n_train_rows or 0) > SAMPLE_GROWTH * SAMPLE_START
+        start = SAMPLE_START if large and not self.plain else None
         self.states = {
             f.name: FamilyState(
                 f, make_proposer(strategy, f.space, f.low_cost, self.rng), sample_size=start
@@ -129,10 +135,13 @@ class Searcher:
             ("warm_start", warm_start or {}),
             ("portfolio", portfolio or {}),
         )
-        self._pending: list[Proposal] = [
-            Proposal(f.name, dict(f.low_cost), "low_cost") for f in families
-        ] + [p for origin, points in seeded for p in _seeded_proposals(points, self.states, origin)]
-        self._defaults_queued = False
+        cheap = (
+            [] if self.plain else [Proposal(f.name, dict(f.low_cost), "low_cost") for f in families]
+        )
+        self._pending: list[Proposal] = cheap + [
+            p for origin, points in seeded for p in _seeded_proposals(points, self.states, origin)
+        ]
+        self._defaults_queued = self.plain
         self._tried: set[str] = set()
         self._regrown: dict[str, Proposal] = {}  # family -> its best config at its new size
 
@@ -267,7 +276,10 @@ class Searcher:
         ]
 
     def _choose_family(self, active: list[str]) -> str:
-        """Sample a family with probability proportional to 1 / estimated cost for improvement."""
+        """Sample a family with probability proportional to 1 / estimated cost for improvement
+        (uniformly in plain random search)."""
+        if self.plain:
+            return active[int(self.rng.integers(len(active)))]
         best = min(self.states[n].best_loss for n in active)
         eci = np.array([self._cost_for_improvement(self.states[n], best) for n in active])
         weights = 1.0 / np.maximum(eci, 1e-9)

@@ -1,7 +1,8 @@
 """The search strategies selectable with ``search=``: one within-family proposer each.
 
-Family selection (which family gets the next trial) is the same for every strategy and lives
-in :mod:`fitfinder.search.searcher`; a strategy decides which config to try *within* a family.
+Family selection (which family gets the next trial) is the same for every strategy but plain
+``random`` and lives in :mod:`fitfinder.search.searcher`; a strategy decides which config to
+try *within* a family.
 Every proposer has two verbs, ``propose() -> config | None`` (None: nothing left to try) and
 ``observe(config, loss | None)``.
 
