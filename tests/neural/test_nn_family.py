@@ -18,7 +18,7 @@ EXPECTED_CHOICES = {
     "optimizer": {"sgd", "adam", "adamw", "rmsprop", "adagrad"},
     "schedule": {"constant", "cosine", "onecycle", "polynomial"},
     "loss": {"mse", "mae", "huber"},
-    "scaling": {"standard", "quantile"},
+    "scaling": {"standard", "quantile", "piecewise"},
 }
 
 

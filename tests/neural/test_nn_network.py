@@ -9,6 +9,7 @@ import torch
 from fitfinder.estimators.neural.estimator import NeuralClassifier
 from fitfinder.estimators.neural.network import (
     KNOTS,
+    PIECEWISE_BINS,
     InputEncoder,
     TabularNet,
     embedding_dim,
@@ -57,6 +58,30 @@ def test_quantile_scaling_is_monotone_gaussian_like_and_handles_ties():
     assert KNOTS >= 32
 
 
+def test_piecewise_encoding_fills_quantile_bins_in_order():
+    rng = np.random.default_rng(0)
+    skewed = rng.lognormal(0, 2, 5000)
+    binary = (rng.random(5000) < 0.3).astype(float)
+    X = np.column_stack([skewed, binary]).astype(np.float32)
+    encoder = _encoder(X, categorical=(), scaling="piecewise")
+    numeric, _ = encoder.encode(torch.from_numpy(X))
+    assert numeric.shape == (5000, 2 * PIECEWISE_BINS) == (5000, encoder.n_numeric_outputs)
+    bins = numeric[:, :PIECEWISE_BINS].numpy()
+    assert bins.min() >= 0.0 and bins.max() <= 1.0 + 1e-6
+    order = np.argsort(skewed)
+    assert np.all(np.diff(bins[order].sum(axis=1)) >= -1e-5)  # a larger value fills more bins
+    filled = (bins > 0.999).sum(axis=0) / len(bins)  # equal-frequency bins: 1/16 per step
+    np.testing.assert_allclose(np.diff(filled), -1 / PIECEWISE_BINS, atol=0.01)
+    flags = numeric[:, PIECEWISE_BINS:].numpy()
+    informative = flags.std(axis=0) > 0
+    assert informative.sum() == 1  # the 0/1 column keeps one bin that holds it
+    np.testing.assert_array_equal(flags[:, informative][:, 0], binary)
+    outside = torch.tensor([[skewed.max() * 10, 5.0], [-1.0, -5.0]], dtype=torch.float32)
+    clipped, _ = encoder(outside)
+    np.testing.assert_allclose(clipped[0, :PIECEWISE_BINS], 1.0, atol=1e-6)  # past the top bin
+    np.testing.assert_allclose(clipped[1, :PIECEWISE_BINS], 0.0, atol=1e-6)  # below the first
+
+
 @pytest.mark.parametrize(
     ("shape", "widths"), [("constant", [64, 64, 64]), ("shrinking", [64, 32, 16])]
 )
@@ -80,10 +105,13 @@ def test_residual_blocks_add_a_skip_projection_only_when_widths_differ():
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's TorchScript-based exporter
-def test_forward_on_raw_matrix_matches_prediction_and_exports_to_onnx(mixed):
+@pytest.mark.parametrize("scaling", ["standard", "quantile", "piecewise"])
+def test_forward_on_raw_matrix_matches_prediction_and_exports_to_onnx(mixed, scaling):
     ort = pytest.importorskip("onnxruntime")
     X, y = mixed
-    model = NeuralClassifier(categorical_indices=(0,), max_epochs=3, norm="batch", residual=True)
+    model = NeuralClassifier(
+        categorical_indices=(0,), max_epochs=3, norm="batch", residual=True, scaling=scaling
+    )
     model.fit(X, y)
     raw = torch.from_numpy(X.astype(np.float32))
     with torch.inference_mode():

@@ -31,7 +31,7 @@ SPACE = {
     "dropout": Float(0.0, 0.5),
     "init": Categorical(("kaiming", "xavier")),
     "residual": Categorical((False, True)),
-    "scaling": Categorical(("quantile", "standard")),
+    "scaling": Categorical(("quantile", "standard", "piecewise")),
     "optimizer": Categorical(("adamw", "adam", "sgd", "rmsprop", "adagrad")),
     "lr": Float(1e-5, 0.3, log=True),
     "schedule": Categorical(("cosine", "constant", "onecycle", "polynomial")),

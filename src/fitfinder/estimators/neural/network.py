@@ -25,6 +25,7 @@ ACTIVATIONS = {
 _INIT_NONLINEARITIES = ("relu", "leaky_relu", "tanh", "sigmoid")  # gains torch knows
 NORMS = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm, "none": None}
 KNOTS = 64  # quantile-scaling knots per numeric column
+PIECEWISE_BINS = 16  # quantile bins per numeric column of the piecewise-linear encoding
 MIN_WIDTH = 16  # a shrinking body stops halving here
 _ENCODE_ELEMENTS = 1 << 23  # rows per encoding chunk keep the quantile tensor near this size
 
@@ -36,8 +37,10 @@ def embedding_dim(cardinality: int) -> int:
 
 class InputEncoder(nn.Module):
     """Fixed preprocessing as buffers: numeric columns median-imputed, missing-flagged and
-    scaled (standard or quantile-to-normal); categorical columns turned into embedding indices
-    (0 is reserved for missing and unknown)."""
+    scaled (``standard``, ``quantile``-to-normal, or ``piecewise``: the piecewise-linear encoding
+    of Gorishniy et al. 2022, one value in [0, 1] per quantile bin, so the first layer can fit a
+    different slope on every bin); categorical columns turned into embedding indices (0 is
+    reserved for missing and unknown)."""
 
     def __init__(self, X: np.ndarray, categorical: tuple[int, ...], scaling: str, rows: np.ndarray):
         super().__init__()
@@ -48,18 +51,22 @@ class InputEncoder(nn.Module):
         medians = np.nan_to_num(np.nanmedian(values, axis=0))
         flagged = np.flatnonzero(np.isnan(values).any(axis=0))
         filled = np.where(np.isnan(values), medians, values)
-        self.quantile = scaling == "quantile"
+        self.scaling = scaling
         self.cardinalities = cards
         self._buffer("numeric_index", numeric, torch.long)
         self._buffer("categorical_index", list(categorical), torch.long)
         self._buffer("cardinality", cards, torch.float32)
         self._buffer("medians", medians, torch.float32)
         self._buffer("flagged", flagged, torch.long)
-        if self.quantile:
+        if scaling == "quantile":
             knots, slopes, start = _quantile_tables(filled)
             self._buffer("knots", knots, torch.float32)
             self._buffer("slopes", slopes, torch.float32)
             self._buffer("start", start, torch.float32)
+        elif scaling == "piecewise":
+            edges, inverse_width = _bin_tables(filled)
+            self._buffer("edges", edges, torch.float32)
+            self._buffer("inverse_width", inverse_width, torch.float32)
         else:
             std = filled.std(axis=0)
             self._buffer("mean", filled.mean(axis=0), torch.float32)
@@ -67,7 +74,11 @@ class InputEncoder(nn.Module):
 
     @property
     def n_numeric_outputs(self) -> int:
-        return len(self.numeric_index) + len(self.flagged)
+        return len(self.numeric_index) * self._values_per_column + len(self.flagged)
+
+    @property
+    def _values_per_column(self) -> int:
+        return PIECEWISE_BINS if self.scaling == "piecewise" else 1
 
     def _buffer(self, name: str, value, dtype: torch.dtype) -> None:
         self.register_buffer(name, torch.as_tensor(np.asarray(value), dtype=dtype))
@@ -77,7 +88,7 @@ class InputEncoder(nn.Module):
         values = x.index_select(1, self.numeric_index)
         missing = torch.isnan(values)
         values = torch.where(missing, self.medians, values)
-        scaled = self._quantile(values) if self.quantile else (values - self.mean) / self.scale
+        scaled = self._scale(values)
         numeric = torch.cat([scaled, missing.index_select(1, self.flagged).to(x.dtype)], dim=1)
         codes = x.index_select(1, self.categorical_index)
         # code c -> index c + 1; missing and codes unseen in training -> 0
@@ -86,16 +97,33 @@ class InputEncoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``forward`` in row chunks (bounded memory for the quantile tables)."""
-        width = max(1, len(self.numeric_index) * (KNOTS if self.quantile else 1))
-        chunk = max(256, _ENCODE_ELEMENTS // width)
+        per_column = {"quantile": KNOTS, "piecewise": PIECEWISE_BINS}.get(self.scaling, 1)
+        chunk = max(256, _ENCODE_ELEMENTS // max(1, len(self.numeric_index) * per_column))
         parts = [self(part) for part in x.split(chunk)]
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
-    def _quantile(self, values: torch.Tensor) -> torch.Tensor:
-        """Piecewise-linear map through the knots: a sum of clamped segments."""
-        low, high = self.knots[:, :-1], self.knots[:, 1:]
-        inside = torch.minimum(torch.maximum(values.unsqueeze(-1), low), high) - low
-        return self.start + (inside * self.slopes).sum(dim=-1)
+    def _scale(self, values: torch.Tensor) -> torch.Tensor:
+        if self.scaling == "quantile":
+            return self.start + (_clamped_segments(values, self.knots) * self.slopes).sum(dim=-1)
+        if self.scaling == "piecewise":
+            return (_clamped_segments(values, self.edges) * self.inverse_width).flatten(1)
+        return (values - self.mean) / self.scale
+
+
+def _clamped_segments(values: torch.Tensor, knots: torch.Tensor) -> torch.Tensor:
+    """(rows, columns, segments): how far each value reaches into each segment between
+    consecutive knots, from 0 (below it) to the segment's width (above it)."""
+    low, high = knots[:, :-1], knots[:, 1:]
+    return torch.minimum(torch.maximum(values.unsqueeze(-1), low), high) - low
+
+
+def _bin_tables(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: ``PIECEWISE_BINS + 1`` quantile edges and each bin's inverse width (0 for
+    the empty bins of columns with fewer distinct values; such a column's values fall in the
+    bins that have width)."""
+    edges = np.quantile(values, np.linspace(0.0, 1.0, PIECEWISE_BINS + 1), axis=0).T
+    width = np.diff(edges, axis=1)
+    return edges, np.divide(1.0, width, out=np.zeros_like(width), where=width > 0)
 
 
 def _quantile_tables(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
