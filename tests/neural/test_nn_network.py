@@ -65,17 +65,14 @@ def test_piecewise_encoding_fills_quantile_bins_in_order():
     X = np.column_stack([skewed, binary]).astype(np.float32)
     encoder = _encoder(X, categorical=(), scaling="piecewise")
     numeric, _ = encoder.encode(torch.from_numpy(X))
-    assert numeric.shape == (5000, 2 * PIECEWISE_BINS) == (5000, encoder.n_numeric_outputs)
+    assert numeric.shape == (5000, PIECEWISE_BINS + 1) == (5000, encoder.n_numeric_outputs)
     bins = numeric[:, :PIECEWISE_BINS].numpy()
     assert bins.min() >= 0.0 and bins.max() <= 1.0 + 1e-6
     order = np.argsort(skewed)
     assert np.all(np.diff(bins[order].sum(axis=1)) >= -1e-5)  # a larger value fills more bins
     filled = (bins > 0.999).sum(axis=0) / len(bins)  # equal-frequency bins: 1/16 per step
     np.testing.assert_allclose(np.diff(filled), -1 / PIECEWISE_BINS, atol=0.01)
-    flags = numeric[:, PIECEWISE_BINS:].numpy()
-    informative = flags.std(axis=0) > 0
-    assert informative.sum() == 1  # the 0/1 column keeps one bin that holds it
-    np.testing.assert_array_equal(flags[:, informative][:, 0], binary)
+    np.testing.assert_array_equal(numeric[:, PIECEWISE_BINS], binary)  # one bin: the column
     outside = torch.tensor([[skewed.max() * 10, 5.0], [-1.0, -5.0]], dtype=torch.float32)
     clipped, _ = encoder(outside)
     np.testing.assert_allclose(clipped[0, :PIECEWISE_BINS], 1.0, atol=1e-6)  # past the top bin

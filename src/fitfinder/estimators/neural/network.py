@@ -38,8 +38,8 @@ def embedding_dim(cardinality: int) -> int:
 class InputEncoder(nn.Module):
     """Fixed preprocessing as buffers: numeric columns median-imputed, missing-flagged and
     scaled (``standard``, ``quantile``-to-normal, or ``piecewise``: the piecewise-linear encoding
-    of Gorishniy et al. 2022, one value in [0, 1] per quantile bin, so the first layer can fit a
-    different slope on every bin); categorical columns turned into embedding indices (0 is
+    of Gorishniy et al. 2022, one value in [0, 1] per non-empty quantile bin, so the first layer
+    can fit a different slope on every bin); categorical columns turned into embedding indices (0 is
     reserved for missing and unknown)."""
 
     def __init__(self, X: np.ndarray, categorical: tuple[int, ...], scaling: str, rows: np.ndarray):
@@ -67,6 +67,7 @@ class InputEncoder(nn.Module):
             edges, inverse_width = _bin_tables(filled)
             self._buffer("edges", edges, torch.float32)
             self._buffer("inverse_width", inverse_width, torch.float32)
+            self._buffer("bins_used", np.flatnonzero(inverse_width.ravel()), torch.long)
         else:
             std = filled.std(axis=0)
             self._buffer("mean", filled.mean(axis=0), torch.float32)
@@ -74,11 +75,8 @@ class InputEncoder(nn.Module):
 
     @property
     def n_numeric_outputs(self) -> int:
-        return len(self.numeric_index) * self._values_per_column + len(self.flagged)
-
-    @property
-    def _values_per_column(self) -> int:
-        return PIECEWISE_BINS if self.scaling == "piecewise" else 1
+        scaled = len(self.bins_used) if self.scaling == "piecewise" else len(self.numeric_index)
+        return scaled + len(self.flagged)
 
     def _buffer(self, name: str, value, dtype: torch.dtype) -> None:
         self.register_buffer(name, torch.as_tensor(np.asarray(value), dtype=dtype))
@@ -106,7 +104,8 @@ class InputEncoder(nn.Module):
         if self.scaling == "quantile":
             return self.start + (_clamped_segments(values, self.knots) * self.slopes).sum(dim=-1)
         if self.scaling == "piecewise":
-            return (_clamped_segments(values, self.edges) * self.inverse_width).flatten(1)
+            filled = (_clamped_segments(values, self.edges) * self.inverse_width).flatten(1)
+            return filled.index_select(1, self.bins_used)
         return (values - self.mean) / self.scale
 
 
@@ -119,8 +118,8 @@ def _clamped_segments(values: torch.Tensor, knots: torch.Tensor) -> torch.Tensor
 
 def _bin_tables(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per column: ``PIECEWISE_BINS + 1`` quantile edges and each bin's inverse width (0 for
-    the empty bins of columns with fewer distinct values; such a column's values fall in the
-    bins that have width)."""
+    the empty bins of columns with few distinct values, which the encoding leaves out: a 0/1
+    column keeps one bin, the column itself)."""
     edges = np.quantile(values, np.linspace(0.0, 1.0, PIECEWISE_BINS + 1), axis=0).T
     width = np.diff(edges, axis=1)
     return edges, np.divide(1.0, width, out=np.zeros_like(width), where=width > 0)
