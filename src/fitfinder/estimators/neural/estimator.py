@@ -55,7 +55,7 @@ class NeuralEstimator(BaseEstimator):
         dropout: float = 0.1,
         init: str = "kaiming",
         residual: bool = False,
-        scaling: str = "quantile",
+        scaling: str = "piecewise",
         optimizer: str = "adamw",
         lr: float = 1e-3,
         schedule: str = "cosine",
