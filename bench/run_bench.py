@@ -35,12 +35,14 @@ MAIN_SYSTEMS = ("fitfinder", "flaml", "lightgbm")  # the default run and the mai
 #: systems run only when named: each is a held-out check against fitfinder (anytime.PAIRED)
 EXTRA_SYSTEMS = ("fitfinder_random", "fitfinder_single", "fitfinder_best_trial", "fitfinder_no_nn",
                  "autogluon")  # fmt: skip
-SYSTEMS = (*MAIN_SYSTEMS, *EXTRA_SYSTEMS)
+#: fitfinder with another ``search=`` strategy: system name -> strategy (one script runs them all)
+STRATEGY_SYSTEMS = {f"fitfinder_{s}": s for s in ("random", "grid", "tpe", "bo", "local", "blend")}
+SYSTEMS = (*MAIN_SYSTEMS, *EXTRA_SYSTEMS, *(s for s in STRATEGY_SYSTEMS if s not in EXTRA_SYSTEMS))
 LABELS = {"fitfinder": "fitfinder", "flaml": "FLAML", "lightgbm": "LightGBM-default",
-          "fitfinder_random": "fitfinder (random search)",
           "fitfinder_single": "fitfinder (no ensemble)", "fitfinder_no_nn": "fitfinder (no nn)",
           "fitfinder_best_trial": "fitfinder (its best trial)",
-          "autogluon": "AutoGluon"}  # fmt: skip
+          "autogluon": "AutoGluon",
+          **{name: f"fitfinder ({s} search)" for name, s in STRATEGY_SYSTEMS.items()}}  # fmt: skip
 #: LightGBM-default ignores the budget; the best-trial run only refits fitfinder's best trial
 BUDGETED = tuple(s for s in SYSTEMS if s not in ("lightgbm", "fitfinder_best_trial"))
 RUNNABLE_TASKS = ("binary", "multiclass", "regression", "text")
@@ -176,7 +178,8 @@ def run_system(row: Result, spec: dict, python: str, timeout: float) -> pd.DataF
     out_dir.mkdir(parents=True, exist_ok=True)
     spec_path, log = out_dir / "spec.json", out_dir / "log.txt"
     spec_path.write_text(json.dumps(spec))
-    script = BENCH / "systems" / f"run_{row.system}.py"
+    script_name = "fitfinder_strategy" if row.system in STRATEGY_SYSTEMS else row.system
+    script = BENCH / "systems" / f"run_{script_name}.py"
     row.load_1m = os.getloadavg()[0]
     rc, row.process_s, leftover = launch(python, script, spec_path, log, timeout)
     if rc is None:
@@ -280,6 +283,7 @@ def run_dataset(
                 "metric": entry["metric"], "greater_is_better": GREATER_IS_BETTER[entry["metric"]],
                 "positive_class": entry.get("positive_class"), "budget": budget, "seed": 0,
                 "out_dir": str(system_dir(args.out, entry["name"], budget, system)),
+                "search": STRATEGY_SYSTEMS.get(system, "auto"),
             }  # fmt: skip
             print(f"  {entry['name']:<20} budget {budget:>5g}s  {system:<16}", end="", flush=True)
             if args.collect:

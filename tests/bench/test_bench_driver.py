@@ -108,6 +108,18 @@ def test_end_to_end_lightgbm_on_penguins(tmp_path):
     assert "air_passengers: not run" in (tmp_path / "results.md").read_text()
 
 
+@needs_datasets
+def test_a_strategy_system_runs_fitfinder_with_that_search(tmp_path):
+    argv = ["--budgets", "8", "--only", "penguins", "--systems", "fitfinder_tpe"]
+    assert run_bench.main([*argv, "--out", str(tmp_path)]) == 0
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert results[["system", "status"]].values.tolist() == [["fitfinder_tpe", "ok"]]
+    folder = tmp_path / "work/penguins/8/fitfinder_tpe"
+    assert json.loads((folder / "spec.json").read_text())["search"] == "tpe"
+    assert (folder / "curve.csv").exists()
+    assert run_bench.LABELS["fitfinder_tpe"] == "fitfinder (tpe search)"
+
+
 def test_helpers_outliving_a_system_are_reported_and_killed(tmp_path, monkeypatch):
     monkeypatch.setattr(run_bench, "LINGER_S", 0.5)
     pid_file = tmp_path / "child.pid"
