@@ -1,6 +1,7 @@
 """The network module: input encoding, architecture and an export-friendly forward pass."""
 
 import io
+import pickle
 
 import numpy as np
 import pytest
@@ -77,6 +78,17 @@ def test_piecewise_encoding_fills_quantile_bins_in_order():
     clipped, _ = encoder(outside)
     np.testing.assert_allclose(clipped[0, :PIECEWISE_BINS], 1.0, atol=1e-6)  # past the top bin
     np.testing.assert_allclose(clipped[1, :PIECEWISE_BINS], 0.0, atol=1e-6)  # below the first
+
+
+@pytest.mark.parametrize("scaling", ["quantile", "standard"])
+def test_an_encoder_pickled_by_an_earlier_version_still_encodes(scaling):
+    X = np.random.default_rng(0).lognormal(0, 1, (300, 3)).astype(np.float32)
+    encoder = _encoder(X, categorical=(), scaling=scaling)
+    old = encoder.__dict__.copy()
+    old["quantile"] = old.pop("scaling") == "quantile"  # the attribute earlier versions saved
+    restored = InputEncoder.__new__(InputEncoder)
+    restored.__setstate__(pickle.loads(pickle.dumps(old)))
+    torch.testing.assert_close(restored(torch.from_numpy(X))[0], encoder(torch.from_numpy(X))[0])
 
 
 @pytest.mark.parametrize(

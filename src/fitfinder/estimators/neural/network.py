@@ -73,6 +73,12 @@ class InputEncoder(nn.Module):
             self._buffer("mean", filled.mean(axis=0), torch.float32)
             self._buffer("scale", np.where(std > 0, std, 1.0), torch.float32)
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle; encoders saved before piecewise encoding existed held a ``quantile`` flag."""
+        if "quantile" in state:
+            state["scaling"] = "quantile" if state.pop("quantile") else "standard"
+        super().__setstate__(state)
+
     @property
     def n_numeric_outputs(self) -> int:
         scaled = len(self.bins_used) if self.scaling == "piecewise" else len(self.numeric_index)
