@@ -32,12 +32,12 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 DEFAULT_DATASETS = REPO.parent / "shared" / "datasets"
 MAIN_SYSTEMS = ("fitfinder", "flaml", "lightgbm")  # the default run and the main table
-#: systems run only when named: each is a held-out check against fitfinder (anytime.PAIRED)
-EXTRA_SYSTEMS = ("fitfinder_random", "fitfinder_single", "fitfinder_best_trial", "fitfinder_no_nn",
-                 "autogluon")  # fmt: skip
 #: fitfinder with another ``search=`` strategy: system name -> strategy (one script runs them all)
 STRATEGY_SYSTEMS = {f"fitfinder_{s}": s for s in ("random", "grid", "tpe", "bo", "local", "blend")}
-SYSTEMS = (*MAIN_SYSTEMS, *EXTRA_SYSTEMS, *(s for s in STRATEGY_SYSTEMS if s not in EXTRA_SYSTEMS))
+#: systems run only when named: each is a held-out check against fitfinder (anytime.PAIRED)
+EXTRA_SYSTEMS = (*STRATEGY_SYSTEMS, "fitfinder_single", "fitfinder_best_trial", "fitfinder_no_nn",
+                 "autogluon")  # fmt: skip
+SYSTEMS = (*MAIN_SYSTEMS, *EXTRA_SYSTEMS)
 LABELS = {"fitfinder": "fitfinder", "flaml": "FLAML", "lightgbm": "LightGBM-default",
           "fitfinder_single": "fitfinder (no ensemble)", "fitfinder_no_nn": "fitfinder (no nn)",
           "fitfinder_best_trial": "fitfinder (its best trial)",
