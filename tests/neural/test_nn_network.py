@@ -113,13 +113,43 @@ def test_residual_blocks_add_a_skip_projection_only_when_widths_differ():
     assert plain.body[1].skip is None
 
 
+@pytest.mark.parametrize(
+    ("link", "n_outputs", "mean_of"),
+    [
+        ("identity", 1, lambda z: z),
+        ("sigmoid", 1, torch.sigmoid),
+        ("softmax", 3, lambda z: torch.softmax(z, dim=-1)),
+    ],
+)
+def test_ensemble_members_combine_into_their_mean_value_or_probability(link, n_outputs, mean_of):
+    X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    arch = ARCH | {"members": 4, "link": link}
+    net = TabularNet(_encoder(X, ()), n_outputs, depth=2, width=16, shape="constant", **arch)
+    encoded = net.encoder(torch.from_numpy(X))
+    with torch.no_grad():
+        members = net.forward_members(*encoded)
+        combined = net.forward_encoded(*encoded)
+    assert members.shape == (40, 4, n_outputs) and combined.shape == (40, n_outputs)
+    assert members.std(dim=1).min() > 0  # the sign adapters make the members differ
+    torch.testing.assert_close(mean_of(combined), mean_of(members).mean(dim=1))
+    assert sorted(net.adapter.unique().tolist()) == [-1.0, 1.0]
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's TorchScript-based exporter
-@pytest.mark.parametrize("scaling", ["standard", "quantile", "piecewise"])
-def test_forward_on_raw_matrix_matches_prediction_and_exports_to_onnx(mixed, scaling):
+@pytest.mark.parametrize(
+    ("scaling", "members"),
+    [("standard", 1), ("quantile", 1), ("piecewise", 1), ("piecewise", 4)],
+)
+def test_forward_on_raw_matrix_matches_prediction_and_exports_to_onnx(mixed, scaling, members):
     ort = pytest.importorskip("onnxruntime")
     X, y = mixed
     model = NeuralClassifier(
-        categorical_indices=(0,), max_epochs=3, norm="batch", residual=True, scaling=scaling
+        categorical_indices=(0,),
+        max_epochs=3,
+        norm="batch",
+        residual=True,
+        scaling=scaling,
+        members=members,
     )
     model.fit(X, y)
     raw = torch.from_numpy(X.astype(np.float32))
@@ -139,3 +169,14 @@ def test_forward_on_raw_matrix_matches_prediction_and_exports_to_onnx(mixed, sca
     )
     session = ort.InferenceSession(buffer.getvalue())
     np.testing.assert_allclose(session.run(None, {"x": raw.numpy()})[0], logits.numpy(), atol=1e-4)
+
+
+def test_a_network_pickled_before_ensembles_existed_still_predicts():
+    X = np.random.default_rng(0).normal(size=(30, 3)).astype(np.float32)
+    net = TabularNet(_encoder(X, ()), 2, depth=1, width=8, shape="constant", **ARCH).eval()
+    state = net.__getstate__()
+    del state["members"], state["link"]  # what an earlier version pickled
+    old = TabularNet.__new__(TabularNet)
+    old.__setstate__(state)
+    with torch.no_grad():
+        torch.testing.assert_close(old(torch.from_numpy(X)), net(torch.from_numpy(X)))

@@ -25,19 +25,21 @@ from fitfinder.estimators.neural.training import (
 FAST = dict(max_epochs=60, patience=60, width=64, lr=3e-3, batch_size=64, dropout=0.0, n_threads=1)
 
 
-def test_learns_xor_which_a_linear_model_cannot(xor):
+@pytest.mark.parametrize("members", [1, 4])
+def test_learns_xor_which_a_linear_model_cannot(xor, members):
     X, y, X_test, y_test = xor
     linear = accuracy_score(y_test, LogisticRegression().fit(X, y).predict(X_test))
-    model = NeuralClassifier(**FAST).fit(X, y)
+    model = NeuralClassifier(**FAST, members=members).fit(X, y)
     ours = accuracy_score(y_test, model.predict(X_test))
     assert linear < 0.65 and ours > 0.9
     assert model.predict_proba(X_test).shape == (len(X_test), 2)
 
 
-def test_learns_a_smooth_nonlinear_target_which_a_linear_model_cannot(smooth):
+@pytest.mark.parametrize("members", [1, 4])
+def test_learns_a_smooth_nonlinear_target_which_a_linear_model_cannot(smooth, members):
     X, y, X_test, y_test = smooth
     linear = r2_score(y_test, Ridge().fit(X, y).predict(X_test))
-    ours = r2_score(y_test, NeuralRegressor(**FAST).fit(X, y).predict(X_test))
+    ours = r2_score(y_test, NeuralRegressor(**FAST, members=members).fit(X, y).predict(X_test))
     assert linear < 0.4 and ours > 0.9
 
 
@@ -50,11 +52,12 @@ def test_categorical_embeddings_learn_and_missing_or_unseen_codes_still_predict(
     assert np.isfinite(model.predict_proba(odd)).all()
 
 
-def test_multiclass_labels_and_probabilities():
+@pytest.mark.parametrize("members", [1, 4])
+def test_multiclass_labels_and_probabilities(members):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 3))
     y = np.array(["a", "b", "c"])[np.digitize(X[:, 0] + X[:, 1] ** 2, [-0.2, 0.8])]
-    model = NeuralClassifier(**FAST | {"max_epochs": 20}).fit(X, y)
+    model = NeuralClassifier(**FAST | {"max_epochs": 20}, members=members).fit(X, y)
     proba = model.predict_proba(X)
     assert list(model.classes_) == ["a", "b", "c"]
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
@@ -143,9 +146,10 @@ def test_a_fit_with_no_time_for_a_single_step_fails_clearly(xor):
         NeuralClassifier(time_limit=0.0).fit(X, y)
 
 
-def test_sample_weight_of_ones_changes_nothing_and_zero_weights_ignore_rows(smooth):
+@pytest.mark.parametrize("members", [1, 3])
+def test_sample_weight_of_ones_changes_nothing_and_zero_weights_ignore_rows(smooth, members):
     X, y, _, _ = smooth
-    params = FAST | {"max_epochs": 10}
+    params = FAST | {"max_epochs": 10, "members": members}
     plain = NeuralRegressor(**params).fit(X, y).predict(X)
     ones = NeuralRegressor(**params).fit(X, y, sample_weight=np.ones(len(y))).predict(X)
     np.testing.assert_allclose(plain, ones, rtol=1e-4, atol=1e-4)

@@ -36,8 +36,9 @@ from fitfinder.estimators.neural.training import (
 class NeuralEstimator(BaseEstimator):
     """Parameters and fitting shared by the classifier and the regressor.
 
-    ``label_smoothing`` is used by the classifier only, ``loss`` (mse, mae, huber) by the
-    regressor only. ``time_limit`` (seconds from the start of ``fit``) stops training and keeps
+    ``members`` > 1 trains an efficient ensemble of that many networks sharing one body
+    (TabM-mini; see ``TabularNet``). ``label_smoothing`` is used by the classifier only,
+    ``loss`` (mse, mae, huber) by the regressor only. ``time_limit`` (seconds from the start of ``fit``) stops training and keeps
     the best epoch so far. ``n_threads`` sets ``torch.set_num_threads`` during ``fit``.
     ``epoch_callback(epoch, validation loss)`` is called after each epoch; returning True stops
     training there (pruning), keeping the best epoch so far.
@@ -55,6 +56,7 @@ class NeuralEstimator(BaseEstimator):
         dropout: float = 0.1,
         init: str = "kaiming",
         residual: bool = False,
+        members: int = 1,
         scaling: str = "piecewise",
         optimizer: str = "adamw",
         lr: float = 1e-3,
@@ -83,6 +85,7 @@ class NeuralEstimator(BaseEstimator):
         self.dropout = dropout
         self.init = init
         self.residual = residual
+        self.members = members
         self.scaling = scaling
         self.optimizer = optimizer
         self.lr = lr
@@ -109,6 +112,10 @@ class NeuralEstimator(BaseEstimator):
 
     def _losses(self) -> tuple[Loss, Loss]:
         """(training loss, validation loss for early stopping)."""
+        raise NotImplementedError
+
+    def _link(self, n_outputs: int) -> str:
+        """How ensemble members' outputs combine: identity, sigmoid or softmax."""
         raise NotImplementedError
 
     # -- fitting ------------------------------------------------------------------------
@@ -183,6 +190,8 @@ class NeuralEstimator(BaseEstimator):
             norm=self.norm,
             dropout=self.dropout,
             residual=self.residual,
+            members=self.members,
+            link=self._link(n_outputs),
         )
         net.initialise(self.init, self.activation)
         return net
@@ -232,6 +241,9 @@ class NeuralClassifier(ClassifierMixin, NeuralEstimator):
             return binary_loss(self.label_smoothing), binary_loss()
         return multiclass_loss(self.label_smoothing), multiclass_loss()
 
+    def _link(self, n_outputs: int) -> str:
+        return "sigmoid" if n_outputs == 1 else "softmax"
+
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns in ``classes_`` order."""
         outputs = self._outputs(X).double()
@@ -256,6 +268,9 @@ class NeuralRegressor(RegressorMixin, NeuralEstimator):
 
     def _losses(self):
         return regression_loss(self.loss), regression_loss("mse")
+
+    def _link(self, n_outputs: int) -> str:
+        return "identity"
 
     def predict(self, X) -> np.ndarray:
         outputs = self._outputs(X)[:, 0].double().numpy()

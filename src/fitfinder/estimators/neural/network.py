@@ -8,8 +8,11 @@ exported with ``torch.onnx``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
+import torch.nn.functional as F
 from scipy.special import ndtri
 from torch import nn
 
@@ -170,8 +173,32 @@ class Block(nn.Module):
         return out if self.skip is None else out + self.skip(x)
 
 
+class MemberHeads(nn.Module):
+    """One linear head per ensemble member: (rows, members, d) -> (rows, members, outputs)."""
+
+    def __init__(self, members: int, d_in: int, n_outputs: int):
+        super().__init__()
+        self.out_features = n_outputs
+        bound = 1 / math.sqrt(d_in)  # nn.Linear's default initialisation
+        self.weight = nn.Parameter(torch.empty(members, d_in, n_outputs).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(members, n_outputs).uniform_(-bound, bound))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x.transpose(0, 1) @ self.weight).transpose(0, 1) + self.bias
+
+
 class TabularNet(nn.Module):
-    """Encoder, one embedding per categorical column, ``depth`` blocks and a linear head."""
+    """Encoder, one embedding per categorical column, ``depth`` blocks and a linear head.
+
+    With ``members`` k > 1 the network is an efficient ensemble (TabM-mini, Gorishniy et al.
+    2024): each member multiplies the inputs by its own fixed-sign learned vector, all share the
+    body and each has its own head; training averages the members' losses and prediction
+    averages their outputs (probabilities under ``link`` "sigmoid" or "softmax", values under
+    "identity"), returned as logits or values like a single network's.
+    """
+
+    members = 1  # class defaults: networks pickled before ensembles existed lack them
+    link = "identity"
 
     def __init__(
         self,
@@ -185,13 +212,19 @@ class TabularNet(nn.Module):
         norm: str,
         dropout: float,
         residual: bool,
+        members: int = 1,
+        link: str = "identity",
     ):
         super().__init__()
         self.encoder = encoder
+        self.members, self.link = members, link
         self.embeddings = nn.ModuleList(
             nn.Embedding(card + 1, embedding_dim(card)) for card in encoder.cardinalities
         )
         d_in = encoder.n_numeric_outputs + sum(e.embedding_dim for e in self.embeddings)
+        if members > 1:
+            signs = torch.randint(0, 2, (members, d_in)).float() * 2 - 1
+            self.adapter = nn.Parameter(signs)
         widths = [
             width if shape == "constant" else max(MIN_WIDTH, width >> i) for i in range(depth)
         ]
@@ -200,17 +233,32 @@ class TabularNet(nn.Module):
             blocks.append(Block(d_in, d_out, activation, norm, dropout, residual))
             d_in = d_out
         self.body = nn.Sequential(*blocks)
-        self.head = nn.Linear(d_in, n_outputs)
+        single = members == 1
+        self.head = nn.Linear(d_in, n_outputs) if single else MemberHeads(members, d_in, n_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Outputs (logits or scaled values) of a raw float matrix."""
         return self.forward_encoded(*self.encoder(x))
 
     def forward_encoded(self, numeric: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        """Outputs of already encoded inputs (training encodes its data once)."""
+        """Outputs of already encoded inputs (training encodes its data once): the members'
+        outputs combined into one (rows, outputs) tensor."""
+        if self.members == 1:
+            return self.head(self.body(self._inputs(numeric, codes)))
+        return combine_members(self.forward_members(numeric, codes), self.link)
+
+    def forward_members(self, numeric: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+        """Each member's outputs, (rows, members, outputs): what training fits."""
+        inputs = self._inputs(numeric, codes)
+        if self.members == 1:
+            return self.head(self.body(inputs)).unsqueeze(1)
+        spread = (inputs.unsqueeze(1) * self.adapter).flatten(0, 1)
+        hidden = self.body(spread)
+        return self.head(hidden.reshape(-1, self.members, hidden.shape[-1]))
+
+    def _inputs(self, numeric: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         embedded = [emb(codes[:, j]) for j, emb in enumerate(self.embeddings)]
-        inputs = torch.cat([numeric, *embedded], dim=1) if embedded else numeric
-        return self.head(self.body(inputs))
+        return torch.cat([numeric, *embedded], dim=1) if embedded else numeric
 
     def initialise(self, scheme: str, activation: str) -> None:
         """Xavier/Glorot or He/Kaiming weights for the body, zero biases."""
@@ -224,3 +272,14 @@ class TabularNet(nn.Module):
                     nn.init.kaiming_uniform_(module.weight, nonlinearity=nonlinearity)
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
+
+
+def combine_members(outputs: torch.Tensor, link: str) -> torch.Tensor:
+    """(rows, outputs) from the members' (rows, members, outputs): the mean value, or the logits
+    of the mean probability (one sigmoid logit, or softmax logits up to a constant)."""
+    if link == "identity":
+        return outputs.mean(dim=1)
+    if link == "sigmoid":  # log p - log(1 - p) of the mean probability p
+        positive, negative = F.logsigmoid(outputs), F.logsigmoid(-outputs)
+        return torch.logsumexp(positive, dim=1) - torch.logsumexp(negative, dim=1)
+    return torch.logsumexp(torch.log_softmax(outputs, dim=-1), dim=1)

@@ -222,7 +222,10 @@ def _step_function(net, loss: Loss, optimizer, s: TrainSettings, device: torch.d
     def step(batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
         numeric, codes, target, *weight = batch
         with autocast(device):
-            value = loss(net.forward_encoded(numeric, codes).float(), target, *weight or [None])
+            outputs = net.forward_members(numeric, codes).float().flatten(0, 1)
+            # every member fits every row: targets (and weights) repeated member by member
+            row_weight = weight[0].repeat_interleave(net.members) if weight else None
+            value = loss(outputs, target.repeat_interleave(net.members), row_weight)
         optimizer.zero_grad(set_to_none=True)
         value.backward()
         for p in weights:  # L1 penalty: its subgradient added in place
