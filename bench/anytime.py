@@ -17,7 +17,9 @@ from scoring import GREATER_IS_BETTER, Target, paired_bootstrap, verdict
 
 CURVE_FIELDS = ["dataset", "metric", "budget", "system", "elapsed_s", "val_score", "best_val_score"]
 COLORS = {"fitfinder": "tab:blue", "fitfinder_random": "tab:green", "flaml": "tab:orange",
-          "fitfinder_single": "tab:purple"}  # fmt: skip
+          "fitfinder_single": "tab:purple", "fitfinder_grid": "tab:brown",
+          "fitfinder_tpe": "tab:pink", "fitfinder_bo": "tab:olive", "fitfinder_local": "tab:cyan",
+          "fitfinder_blend": "tab:red", "fitfinder_no_nn": "tab:gray"}  # fmt: skip
 VERDICTS = ("better", "within noise", "worse", "failed")
 
 
@@ -154,6 +156,34 @@ def curve_table(curves: pd.DataFrame, results: pd.DataFrame) -> str:
         cells = [dataset, f"{budget:g}", system, str(len(curve)), f"{curve['elapsed_s'].iloc[0]:.1f}",
                  f"{improved:.1f}", f"{final:.4g}", _num(test.get((dataset, budget, system)))]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ranking_table(results: pd.DataFrame, systems: list[str]) -> str:
+    """Markdown: per dataset x budget, each of ``systems``' test score (the best in bold), then
+    per system its mean rank (1 = best; a failed run ranks last) and, when FLAML ran, how often
+    its score is at least FLAML's (point estimates; a failed FLAML counts for the system)."""
+    ran = [s for s in systems if s in set(results["system"])]
+    ranks: dict[str, list[float]] = {s: [] for s in ran}
+    at_least_flaml = dict.fromkeys(ran, 0)
+    lines = ["| dataset | budget (s) | " + " | ".join(ran) + " |", "|---" * (len(ran) + 2) + "|"]
+    for (dataset, budget), part in results.groupby(["dataset", "budget"], sort=False):
+        higher = GREATER_IS_BETTER[part["metric"].iloc[0]]
+        score = part.set_index("system")["score"].where(part.set_index("system")["status"] == "ok")
+        oriented = score.reindex(ran) * (1 if higher else -1)
+        rank = oriented.rank(ascending=False, method="average", na_option="bottom")
+        flaml = oriented.get("flaml", np.nan)
+        for s in ran:
+            ranks[s].append(rank[s])
+            at_least_flaml[s] += bool(np.isnan(flaml) or oriented[s] >= flaml)
+        cells = [f"**{_num(score.get(s))}**" if rank[s] == rank.min() else _num(score.get(s))
+                 for s in ran]  # fmt: skip
+        lines.append(f"| {dataset} | {budget:g} | " + " | ".join(cells) + " |")
+    n = len(ranks[ran[0]]) if ran else 0
+    lines.append("| mean rank | | " + " | ".join(f"{np.mean(ranks[s]):.2f}" for s in ran) + " |")
+    if "flaml" in ran:
+        counts = ["—" if s == "flaml" else str(at_least_flaml[s]) for s in ran]
+        lines.append(f"| score ≥ FLAML (of {n}) | | " + " | ".join(counts) + " |")
     return "\n".join(lines)
 
 

@@ -53,6 +53,12 @@ ANYTIME_HEAD = """## Anytime curves and held-out time checks
 Validation scores are each system's own, on its own validation split: compare the curves'
 shapes and times, not their values across systems. Plots: plots/<dataset>.png.
 """
+RANKING_HEAD = """### Held-out score of every searching system
+
+Test scores on the shared test split (bold: the best of the row), each system's mean rank over
+the rows (1 = best, a failed run ranks last) and how many rows its score is at least FLAML's.
+Point estimates: the verdicts with intervals are in the tables above.
+"""
 CSV_FIELDS = [
     "dataset", "task", "metric", "budget", "system", "score", "wall_time_s", "over_budget_s",
     "status", "error", "process_s", "predict_time_s", "load_1m",
@@ -430,6 +436,9 @@ def write_results(
     for dataset, part in curves.groupby("dataset", sort=False):
         anytime.plot_dataset(part, out / "plots" / f"{dataset}.png")
     curves_md = anytime.curve_table(curves, results) if len(curves) else ""
+    if results["system"].isin(STRATEGY_SYSTEMS).any():
+        searching = [s for s in SYSTEMS if s in BUDGETED]
+        curves_md += f"\n\n{RANKING_HEAD}\n{anytime.ranking_table(results, searching)}"
     (out / "results.md").write_text(markdown(comparisons, skipped, checks, curves_md))
 
 

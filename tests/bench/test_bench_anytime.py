@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import run_bench
-from anytime import check_summaries, held_out_checks, plot_dataset
+from anytime import check_summaries, held_out_checks, plot_dataset, ranking_table
 from common import write_curve
 from run_fitfinder import journal_curve
 from run_flaml import log_curve
@@ -101,7 +101,13 @@ def test_plot_is_written_as_png(tmp_path):
 
 def test_results_gather_curves_into_tables_and_plots(tmp_path):
     rows = {}
-    for system, scores in [("fitfinder", [0.8, 0.9]), ("flaml", [0.85]), ("lightgbm", None)]:
+    systems = [
+        ("fitfinder", [0.8, 0.9]),
+        ("flaml", [0.85]),
+        ("lightgbm", None),
+        ("fitfinder_tpe", [0.7]),
+    ]
+    for system, scores in systems:
         rows[system] = run_bench.Result("d", "binary", "roc_auc", 10.0, system, score=0.8)
         if scores is not None:
             folder = run_bench.system_dir(tmp_path, "d", 10.0, system)
@@ -113,9 +119,11 @@ def test_results_gather_curves_into_tables_and_plots(tmp_path):
     run_bench.write_results(tmp_path, [comparison], [], [])
     assert (tmp_path / "plots" / "d.png").exists()
     curves = pd.read_csv(tmp_path / "curves.csv")
-    assert curves.groupby("system").size().to_dict() == {"fitfinder": 2, "flaml": 1}
+    sizes = curves.groupby("system").size().to_dict()
+    assert sizes == {"fitfinder": 2, "flaml": 1, "fitfinder_tpe": 1}
     text = (tmp_path / "results.md").read_text()
     assert "| d | 10 | fitfinder | 2 | 2.0 | 4.0 | 0.9 | 0.8 |" in text
+    assert run_bench.RANKING_HEAD.splitlines()[0] in text  # a strategy ran: the ranking table
 
 
 def test_random_search_runs_when_asked_and_is_collected_by_default():
@@ -148,3 +156,22 @@ def test_time_summary_counts_each_budgeted_system():
     }
     line = run_bench.time_summary([run_bench.Comparison("d", "roc_auc", 30.0, rows)])
     assert line.endswith("fitfinder 1/1, AutoGluon 0/1")
+
+
+def test_ranking_table_bolds_each_rows_best_and_ranks_failures_last():
+    rows = [
+        ("d", "rmse", 30.0, "fitfinder", 1.0, "ok"),
+        ("d", "rmse", 30.0, "flaml", 2.0, "ok"),
+        ("d", "rmse", 30.0, "fitfinder_tpe", None, "timeout"),
+        ("e", "roc_auc", 30.0, "fitfinder", 0.7, "ok"),
+        ("e", "roc_auc", 30.0, "flaml", 0.8, "ok"),
+        ("e", "roc_auc", 30.0, "fitfinder_tpe", 0.9, "ok"),
+    ]
+    results = pd.DataFrame(
+        rows, columns=["dataset", "metric", "budget", "system", "score", "status"]
+    )
+    table = ranking_table(results, ["fitfinder", "flaml", "fitfinder_tpe", "autogluon"])
+    assert "| d | 30 | **1** | 2 | — |" in table  # lower rmse is better; tpe failed
+    assert "| e | 30 | 0.7 | 0.8 | **0.9** |" in table
+    assert "| mean rank | | 2.00 | 2.00 | 2.00 |" in table  # (1 + 3), (2 + 2), (3 + 1)
+    assert "| score ≥ FLAML (of 2) | | 1 | — | 1 |" in table
