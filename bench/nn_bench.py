@@ -188,8 +188,8 @@ def wrapper_epoch_seconds(
     from fitfinder.estimators.neural.estimator import NeuralClassifier
 
     model = NeuralClassifier(
-        depth=2, width=256, dropout=0.0, scaling="standard", batch_size=256,
-        max_epochs=epochs, patience=epochs, n_threads=threads,
+        depth=2, width=256, members=1, dropout=0.0, scaling="standard", lr=1e-3,
+        batch_size=256, max_epochs=epochs, patience=epochs, n_threads=threads,
     )  # fmt: skip
     model.fit(X, y)
     seconds = np.diff([0.0] + [entry["seconds"] for entry in model.curve_])

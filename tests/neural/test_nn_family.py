@@ -53,7 +53,7 @@ def test_start_points_lie_in_the_space_and_round_trip(which):
 
 def test_config_maps_to_estimator_parameters_with_off_at_the_range_ends():
     params = neural.estimator_params(neural.DEFAULTS)
-    assert (params["width"], params["batch_size"]) == (256, 256)
+    assert (params["width"], params["batch_size"], params["members"]) == (128, 256, 4)
     assert params["l1"] == 0.0 and params["grad_clip"] is None
     on = neural.estimator_params(neural.DEFAULTS | {"l1": 1e-4, "grad_clip": 1.0})
     assert (on["l1"], on["grad_clip"]) == (1e-4, 1.0)
