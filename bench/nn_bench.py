@@ -5,6 +5,10 @@ PyTorch loop.
     python bench/nn_bench.py                          # both parts, 120 s per system and dataset
     python bench/nn_bench.py --part compare --budget 30 --only concrete_strength credit_data
     python bench/nn_bench.py --part throughput --rows 100000 --cols 50 --epochs 3
+    python bench/nn_bench.py --part single --only hpc_job_class --set members=1 lr=0.001 --seed 1
+
+``single`` fits the nn family's default config once per dataset (with ``--set`` overrides, JSON
+values), one thread, no search: how the default-config table of NN_RESULTS.md was measured.
 
 (a) follows ../shared/datasets/README.md: 75/25 split with random_state=0, stratified for
 classification; each system sees the training part and is scored once on the test part with
@@ -36,7 +40,7 @@ FAMILIES = ("nn", "lightgbm")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--part", choices=("compare", "throughput", "all"), default="all")
+    p.add_argument("--part", choices=("compare", "throughput", "single", "all"), default="all")
     p.add_argument("--budget", type=float, default=120.0, help="seconds per system and dataset")
     p.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
     p.add_argument("--only", nargs="+", help="dataset names (default: every tabular one)")
@@ -46,6 +50,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=3, help="throughput epochs per repeat")
     p.add_argument("--repeats", type=int, default=3, help="throughput repeats (best kept)")
     p.add_argument("--threads", type=int, default=2, help="torch threads for throughput")
+    p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="single: changes to the default config (JSON values)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, help="single: the estimator's random_state")
     return p.parse_args(argv)
 
 
@@ -113,13 +120,15 @@ def gap(nn: float | None, lgbm: float | None, metric: str) -> float | None:
     return diff / abs(lgbm)
 
 
-def compare(args: argparse.Namespace) -> str:
+def tabular_entries(args: argparse.Namespace) -> list[dict]:
+    """The manifest's tabular datasets, only those named by ``--only`` when given."""
     manifest = json.loads((args.datasets / "manifest.json").read_text())["datasets"]
-    entries = [
-        e for e in manifest if e["task"] in TASKS and (not args.only or e["name"] in args.only)
-    ]
+    return [e for e in manifest if e["task"] in TASKS and (not args.only or e["name"] in args.only)]
+
+
+def compare(args: argparse.Namespace) -> str:
     rows = []
-    for entry in entries:
+    for entry in tabular_entries(args):
         train, test, target = load_split(entry, args.datasets)
         for family in FAMILIES:
             row = run_family(family, entry, train, test, target, args.budget)
@@ -160,6 +169,36 @@ def compare_table(frame: pd.DataFrame, budget: float) -> str:
             f"better on {sum(g > 0 for g in valid)}",
         ]
     return "\n".join(lines)
+
+
+def single_fits(args: argparse.Namespace) -> None:
+    """Fit the default config (with ``--set`` changes) once per dataset; print a JSON line each."""
+    from fitfinder.data.schema import Schema
+    from fitfinder.estimators.neural import DEFAULTS, FAMILY
+    from fitfinder.features.pipeline import build_pipeline
+
+    changes = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+    for entry in tabular_entries(args):
+        train, test, target = load_split(entry, args.datasets)
+        X, y = train.drop(columns=entry["target"]), train[entry["target"]]
+        schema = Schema.infer(X)
+        regression = entry["task"] == "regression"
+        pipeline = build_pipeline(schema, FAMILY, DEFAULTS | changes, task=entry["task"],
+                                  n_rows=len(X), n_threads=1, seed=args.seed)  # fmt: skip
+        start = time.perf_counter()
+        pipeline.fit(schema.conform(X), y if regression else y.astype(str))
+        seconds = time.perf_counter() - start
+        X_test = schema.conform(test.drop(columns=entry["target"]))
+        preds = pd.DataFrame({"pred": pipeline.predict(X_test)})
+        if not regression:
+            preds["pred"] = preds["pred"].astype(str)
+            for j, label in enumerate(pipeline.classes_):
+                preds[f"proba:{label}"] = pipeline.predict_proba(X_test)[:, j]
+        model = pipeline.named_steps["model"]
+        line = {"dataset": entry["name"], "seed": args.seed, **changes,
+                "score": score(target, prepare(target, preds)), "fit_s": round(seconds, 1),
+                "epochs": len(model.curve_), "best_epoch": model.best_epoch_}  # fmt: skip
+        print(json.dumps(line), flush=True)
 
 
 def _num(value) -> float | None:
@@ -265,11 +304,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.part in ("throughput", "all"):
         print(throughput(args), flush=True)
-    if args.part in ("compare", "all"):
+    if args.part in ("compare", "single", "all"):
         if not (args.datasets / "manifest.json").is_file():
             print(f"skipped: no datasets at {args.datasets}")
             return 0
-        print(compare(args), flush=True)
+        if args.part == "single":
+            single_fits(args)
+        else:
+            print(compare(args), flush=True)
     return 0
 
 

@@ -45,7 +45,7 @@ SPACE = {
 }
 # An efficient ensemble of four 2 x 128 ReLU MLPs (TabM-mini), AdamW 3e-3 with cosine decay,
 # batch 256, early stopping, on piecewise-linear encoded numbers. In single fits on the shared
-# datasets it beat one 2 x 256 MLP at 1e-3 by 4-12 % at about the same training time
+# datasets it beat one 2 x 256 MLP at 1e-3 by 2-12 % at about the same training time
 # (bench/NN_RESULTS.md); the piecewise encoding beat quantile scaling on 6 of 9 datasets.
 DEFAULTS = {
     "max_epochs": 200,
