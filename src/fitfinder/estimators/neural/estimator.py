@@ -38,8 +38,9 @@ class NeuralEstimator(BaseEstimator):
 
     ``members`` > 1 trains an efficient ensemble of that many networks sharing one body
     (TabM-mini; see ``TabularNet``). ``label_smoothing`` is used by the classifier only,
-    ``loss`` (mse, mae, huber) by the regressor only. ``time_limit`` (seconds from the start of ``fit``) stops training and keeps
-    the best epoch so far. ``n_threads`` sets ``torch.set_num_threads`` during ``fit``.
+    ``loss`` (mse, mae, huber) by the regressor only. ``time_limit`` (seconds from the start
+    of ``fit``) stops training and keeps the best epoch so far. ``n_threads`` sets
+    ``torch.set_num_threads`` during ``fit``.
     ``epoch_callback(epoch, validation loss)`` is called after each epoch; returning True stops
     training there (pruning), keeping the best epoch so far.
     """

@@ -191,8 +191,8 @@ class TabularNet(nn.Module):
     """Encoder, one embedding per categorical column, ``depth`` blocks and a linear head.
 
     With ``members`` k > 1 the network is an efficient ensemble (TabM-mini, Gorishniy et al.
-    2024): each member multiplies the inputs by its own fixed-sign learned vector, all share the
-    body and each has its own head; training averages the members' losses and prediction
+    2024): each member multiplies the inputs by its own learned vector (initialised to random
+    signs), all share the body and each has its own head; training averages the members' losses and prediction
     averages their outputs (probabilities under ``link`` "sigmoid" or "softmax", values under
     "identity"), returned as logits or values like a single network's.
     """
