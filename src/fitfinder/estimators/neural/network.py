@@ -192,9 +192,11 @@ class TabularNet(nn.Module):
 
     With ``members`` k > 1 the network is an efficient ensemble (TabM-mini, Gorishniy et al.
     2024): each member multiplies the inputs by its own learned vector (initialised to random
-    signs), all share the body and each has its own head; training averages the members' losses and prediction
-    averages their outputs (probabilities under ``link`` "sigmoid" or "softmax", values under
-    "identity"), returned as logits or values like a single network's.
+    signs), all share the body and each has its own head. Training averages the members'
+    losses; prediction averages their outputs (probabilities under ``link`` "sigmoid" or
+    "softmax", values under "identity"), returned as logits or values like a single network's.
+    One member keeps the plain path (a single ``nn.Linear`` head, no adapter), so single
+    networks train, predict and export exactly as before.
     """
 
     members = 1  # class defaults: networks pickled before ensembles existed lack them
