@@ -204,8 +204,21 @@ def plot_dataset(curves: pd.DataFrame, path: Path) -> None:
         ax.axvline(budget, color="grey", linestyle=":", linewidth=1)
         ax.set(title=f"budget {budget:g} s", xlabel="seconds since fit() started")
         ax.legend()
-    better = "higher" if GREATER_IS_BETTER[metric] else "lower"
+    higher = GREATER_IS_BETTER[metric]
+    axes[0][0].set_ylim(*focus_range(curves, higher))
+    better = "higher" if higher else "lower"
     axes[0][0].set_ylabel(f"best validation {metric} so far ({better} is better)")
     fig.suptitle(f"{dataset}: each system on its own validation split")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
+
+
+def focus_range(curves: pd.DataFrame, higher: bool) -> tuple[float, float]:
+    """Y limits around the systems' final best scores, with room below (above, when lower is
+    better) for the climb towards them; one poor first trial leaves the axis, not the picture."""
+    finals = curves.groupby(["budget", "system"])["best_val_score"].last()
+    lo, hi = float(finals.min()), float(finals.max())
+    span = max(hi - lo, 1e-3 * max(abs(hi), abs(lo), 1e-12))
+    if higher:
+        return lo - 2 * span, hi + 0.25 * span
+    return lo - 0.25 * span, hi + 2 * span

@@ -7,7 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import run_bench
-from anytime import check_summaries, held_out_checks, plot_dataset, ranking_table
+from anytime import (
+    check_summaries,
+    focus_range,
+    held_out_checks,
+    plot_dataset,
+    ranking_table,
+)
 from common import write_curve
 from run_fitfinder import journal_curve
 from run_flaml import log_curve
@@ -97,6 +103,15 @@ def test_plot_is_written_as_png(tmp_path):
                         _curve("fitfinder", 10.0, [0.8, 0.86])])  # fmt: skip
     plot_dataset(curves, tmp_path / "plots" / "d.png")
     assert (tmp_path / "plots" / "d.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_range_frames_the_final_scores_not_a_poor_first_trial():
+    curves = pd.concat([_curve("fitfinder", 5.0, [0.2, 0.84, 0.85]), _curve("flaml", 5.0, [0.83]),
+                        _curve("fitfinder", 10.0, [0.86])])  # fmt: skip
+    low, high = focus_range(curves, higher=True)
+    assert 0.2 < low < 0.83 and high > 0.86
+    low, high = focus_range(curves.assign(best_val_score=-curves["best_val_score"]), higher=False)
+    assert low < -0.86 and -0.83 < high < -0.2
 
 
 def test_results_gather_curves_into_tables_and_plots(tmp_path):
