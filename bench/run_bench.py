@@ -183,10 +183,10 @@ def run_system(row: Result, spec: dict, python: str, timeout: float) -> pd.DataF
     out_dir = Path(spec["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     spec_path, log = out_dir / "spec.json", out_dir / "log.txt"
-    spec_path.write_text(json.dumps(spec))
+    row.load_1m = os.getloadavg()[0]
+    spec_path.write_text(json.dumps(spec | {"load_1m": row.load_1m}))  # kept for --collect
     script_name = "fitfinder_strategy" if row.system in STRATEGY_SYSTEMS else row.system
     script = BENCH / "systems" / f"run_{script_name}.py"
-    row.load_1m = os.getloadavg()[0]
     rc, row.process_s, leftover = launch(python, script, spec_path, log, timeout)
     if rc is None:
         row.status, row.error = "timeout", f"killed after {timeout:.0f} s"
@@ -209,6 +209,8 @@ def collect_system(row: Result, spec: dict) -> pd.DataFrame | None:
         row.status, row.error = "failed", f"no readable output: {exc}"[:300]
         return None
     row.wall_time_s, row.predict_time_s = meta["fit_time_s"], meta["predict_time_s"]
+    if row.load_1m is None and (out_dir / "spec.json").exists():
+        row.load_1m = json.loads((out_dir / "spec.json").read_text()).get("load_1m")
     if row.system in BUDGETED:
         row.over_budget_s = row.wall_time_s - row.budget
     return preds

@@ -106,6 +106,9 @@ def test_end_to_end_lightgbm_on_penguins(tmp_path):
     meta = json.loads((tmp_path / "work/penguins/5/lightgbm/meta.json").read_text())
     assert meta["fit_time_s"] == pytest.approx(results.loc[0, "wall_time_s"])
     assert "air_passengers: not run" in (tmp_path / "results.md").read_text()
+    assert run_bench.main([*argv, "--out", str(tmp_path), "--collect"]) == 0
+    collected = pd.read_csv(tmp_path / "results.csv")
+    assert collected.loc[0, "load_1m"] == pytest.approx(results.loc[0, "load_1m"])
 
 
 @needs_datasets
