@@ -11,6 +11,7 @@ from fitfinder.estimators.neural.estimator import NeuralClassifier
 from fitfinder.estimators.neural.network import (
     KNOTS,
     PIECEWISE_BINS,
+    ByteDropout,
     InputEncoder,
     TabularNet,
     embedding_dim,
@@ -89,6 +90,21 @@ def test_an_encoder_pickled_by_an_earlier_version_still_encodes(scaling):
     restored = InputEncoder.__new__(InputEncoder)
     restored.__setstate__(pickle.loads(pickle.dumps(old)))
     torch.testing.assert_close(restored(torch.from_numpy(X))[0], encoder(torch.from_numpy(X))[0])
+
+
+@pytest.mark.parametrize("p", [0.05, 0.1, 0.5])
+def test_byte_dropout_drops_p_of_the_units_keeps_the_mean_and_is_off_in_eval(p):
+    x = torch.ones(400, 500)
+    dropout = ByteDropout(p)
+    torch.manual_seed(0)
+    out = dropout(x)
+    assert (out == 0).float().mean().item() == pytest.approx(p, abs=0.01)
+    assert out.mean().item() == pytest.approx(1.0, abs=0.02)
+    assert out.unique().tolist() == [0.0, pytest.approx(256 / (256 - round(256 * p)))]
+    torch.manual_seed(0)
+    assert torch.equal(dropout(x), out)  # seeded: the same mask
+    assert not torch.equal(dropout(x), out)  # the next draw: another mask
+    assert dropout.eval()(x) is x
 
 
 @pytest.mark.parametrize(

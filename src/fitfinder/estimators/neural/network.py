@@ -152,6 +152,31 @@ def _quantile_tables(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return knots, slopes, targets[:, 0]
 
 
+class ByteDropout(nn.Module):
+    """Dropout drawing its mask as random bytes, eight from each 64-bit draw.
+
+    On the CPU, ``nn.Dropout``'s element-by-element Bernoulli draws cost about three times the
+    matmul of the 128-wide layer they follow (a quarter of a training step); one draw per eight
+    units cuts that to a fraction. A unit is dropped when its byte is below ``round(256 p)``, so
+    ``p`` is applied to the nearest 1/256, and kept units are scaled to preserve the mean.
+    """
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+        self.dropped = round(256 * p)  # byte values, of 256, that drop a unit
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.dropped == 0:
+            return x
+        n = x.numel()
+        words = torch.randint(
+            -(2**63), 2**63 - 1, ((n + 7) // 8,), dtype=torch.int64, device=x.device
+        )
+        keep = words.view(torch.uint8)[:n].view(x.shape) >= self.dropped
+        return x * keep.to(x.dtype).mul_(256 / (256 - self.dropped))
+
+
 class Block(nn.Module):
     """Linear -> normalisation -> activation -> dropout, plus a skip connection if residual."""
 
@@ -163,7 +188,7 @@ class Block(nn.Module):
         self.linear = nn.Linear(d_in, d_out)
         self.norm = norm_layer(d_out) if norm_layer else nn.Identity()
         self.activation = ACTIVATIONS[activation]()
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.dropout = ByteDropout(dropout) if dropout > 0 else nn.Identity()
         self.skip = None
         if residual:
             self.skip = nn.Identity() if d_in == d_out else nn.Linear(d_in, d_out, bias=False)
