@@ -41,11 +41,10 @@ def log_curve(path: Path, greater_is_better: bool) -> list[tuple[float, float]]:
 
     FLAML's ``wall_clock_time`` counts from the start of its fit(); its ``validation_loss`` is
     ``1 - score`` for metrics where greater is better (roc_auc, macro_f1) and the metric itself
-    otherwise (log_loss, rmse). Checkpoint lines (only ``curr_best_record_id``), trials
-    without a finite loss and lines that are not JSON objects (FLAML 2.3 has left a lone ``}``
-    after its last checkpoint) are skipped.
+    otherwise (log_loss, rmse). Checkpoint lines (only ``curr_best_record_id``) and trials
+    without a finite loss are skipped.
     """
-    records = [r for line in path.read_text().splitlines() if isinstance(r := _json(line), dict)]
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     return [
         (
             r["wall_clock_time"],
@@ -54,13 +53,6 @@ def log_curve(path: Path, greater_is_better: bool) -> list[tuple[float, float]]:
         for r in records
         if "validation_loss" in r and math.isfinite(r["validation_loss"])
     ]
-
-
-def _json(line: str) -> object:
-    try:
-        return json.loads(line)
-    except json.JSONDecodeError:
-        return None
 
 
 def flaml_curve(automl: AutoML, spec: dict, started: float) -> list[tuple[float, float]]:

@@ -51,7 +51,7 @@ def test_flaml_log_becomes_scores_in_the_metric_direction(tmp_path):
     log = tmp_path / "flaml_log.jsonl"
     lines = [_flaml_record(0, 0.5, 0.30), _flaml_record(1, 1.2, float("inf")),
              _flaml_record(2, 2.0, 0.10), json.dumps({"curr_best_record_id": 2}),
-             _flaml_record(3, 3.5, 0.20), json.dumps({"curr_best_record_id": 2}), "}", ""]  # fmt: skip
+             _flaml_record(3, 3.5, 0.20)]  # fmt: skip
     log.write_text("\n".join(lines) + "\n")
     assert log_curve(log, greater_is_better=True) == pytest.approx(
         [(0.5, 0.7), (2.0, 0.9), (3.5, 0.8)]
