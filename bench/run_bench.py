@@ -12,6 +12,7 @@ plots/<dataset>.png). See bench/README.md for the protocol.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO
 
 import anytime
 import numpy as np
@@ -466,6 +468,23 @@ def select(manifest: dict, only: list[str] | None) -> tuple[list[dict], list[tup
     return run, skipped
 
 
+def lock_out(out: Path) -> IO | None:
+    """Lock ``out`` for this process (released when it exits); None when another run holds it.
+
+    Two runs on one ``--out`` would run every system twice at once, each on half the machine,
+    and write the same folders."""
+    handle = (out / "run_bench.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    handle.truncate(0)
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     manifest_path = args.datasets / "manifest.json"
@@ -474,19 +493,26 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     entries, skipped = select(json.loads(manifest_path.read_text()), args.only)
     args.out.mkdir(parents=True, exist_ok=True)
-    pythons = {} if args.collect else resolve_pythons(args.systems)
-    comparisons, checks = [], []
-    for entry in entries:
-        if args.collect and not (args.out / "work" / entry["name"]).exists():
-            skipped.append((entry["name"], "not run in this benchmark run"))
-            continue
-        dataset_comparisons, dataset_checks = run_dataset(entry, args, pythons)
-        comparisons += dataset_comparisons
-        checks += dataset_checks
-    write_results(args.out, comparisons, checks, skipped)
-    print(f"\nwrote results.csv, results.md, curves.csv and plots/ in {args.out}")
-    print("\n".join(summaries(comparisons, checks)))
-    return 0
+    lock = lock_out(args.out)
+    if lock is None:
+        holder = (args.out / "run_bench.lock").read_text().strip()
+        print(f"another run_bench (pid {holder}) is using {args.out}; wait for it or pass another --out",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    with lock:
+        pythons = {} if args.collect else resolve_pythons(args.systems)
+        comparisons, checks = [], []
+        for entry in entries:
+            if args.collect and not (args.out / "work" / entry["name"]).exists():
+                skipped.append((entry["name"], "not run in this benchmark run"))
+                continue
+            dataset_comparisons, dataset_checks = run_dataset(entry, args, pythons)
+            comparisons += dataset_comparisons
+            checks += dataset_checks
+        write_results(args.out, comparisons, checks, skipped)
+        print(f"\nwrote results.csv, results.md, curves.csv and plots/ in {args.out}")
+        print("\n".join(summaries(comparisons, checks)))
+        return 0
 
 
 if __name__ == "__main__":

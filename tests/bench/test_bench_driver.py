@@ -1,6 +1,7 @@
 """The driver: split, subprocess limits, comparison and the end-to-end run."""
 
 import json
+import os
 import sys
 import time
 
@@ -32,6 +33,18 @@ def test_split_is_the_protocol_split(tmp_path):
     assert list(np.load(tmp_path / "split.npz")["test"]) == list(test.index)
     assert list(target.y) == list(test["y"]) and target.positive == "b"
     assert target.classes == ["a", "b"]
+
+
+@needs_datasets
+def test_a_second_run_on_the_same_out_stops_with_a_clear_error(tmp_path, capsys):
+    held = run_bench.lock_out(tmp_path)
+    assert held is not None
+    argv = ["--out", str(tmp_path), "--only", "penguins", "--systems", "lightgbm", "--budgets", "5"]
+    assert run_bench.main([*argv, "--datasets", str(DATASETS)]) == 2
+    assert f"another run_bench (pid {os.getpid()}) is using {tmp_path}" in capsys.readouterr().err
+    assert not (tmp_path / "work").exists()
+    held.close()
+    assert run_bench.lock_out(tmp_path) is not None  # free again once the holder is gone
 
 
 def test_forecasts_are_listed_as_not_run():
