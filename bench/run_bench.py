@@ -500,19 +500,25 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     with lock:
-        pythons = {} if args.collect else resolve_pythons(args.systems)
-        comparisons, checks = [], []
-        for entry in entries:
-            if args.collect and not (args.out / "work" / entry["name"]).exists():
-                skipped.append((entry["name"], "not run in this benchmark run"))
-                continue
-            dataset_comparisons, dataset_checks = run_dataset(entry, args, pythons)
-            comparisons += dataset_comparisons
-            checks += dataset_checks
-        write_results(args.out, comparisons, checks, skipped)
-        print(f"\nwrote results.csv, results.md, curves.csv and plots/ in {args.out}")
-        print("\n".join(summaries(comparisons, checks)))
-        return 0
+        comparisons, checks = run_all(entries, args, skipped)
+    print(f"\nwrote results.csv, results.md, curves.csv and plots/ in {args.out}")
+    print("\n".join(summaries(comparisons, checks)))
+    return 0
+
+
+def run_all(entries: list[dict], args: argparse.Namespace, skipped: list) -> tuple[list, list]:
+    """Run (or with --collect, gather) every dataset, write the results; (comparisons, checks)."""
+    pythons = {} if args.collect else resolve_pythons(args.systems)
+    comparisons, checks = [], []
+    for entry in entries:
+        if args.collect and not (args.out / "work" / entry["name"]).exists():
+            skipped.append((entry["name"], "not run in this benchmark run"))
+            continue
+        dataset_comparisons, dataset_checks = run_dataset(entry, args, pythons)
+        comparisons += dataset_comparisons
+        checks += dataset_checks
+    write_results(args.out, comparisons, checks, skipped)
+    return comparisons, checks
 
 
 if __name__ == "__main__":
