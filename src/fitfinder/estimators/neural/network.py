@@ -163,7 +163,6 @@ class ByteDropout(nn.Module):
 
     def __init__(self, p: float):
         super().__init__()
-        self.p = p
         self.dropped = round(256 * p)  # byte values, of 256, that drop a unit
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
