@@ -96,15 +96,18 @@ def test_a_slow_best_trial_keeps_one_refit_not_two_so_the_search_goes_on():
 
 
 class _ClockedRunner:
-    """Refits in no time, except the families in ``slow``, which run into their timeout."""
+    """Refits in no time, except the families in ``slow``, which run into their timeout, and
+    those in ``broken``, whose refit raises."""
 
-    def __init__(self, slow=()):
-        self.slow, self.timeouts = set(slow), {}
+    def __init__(self, slow=(), broken=()):
+        self.slow, self.broken, self.timeouts = set(slow), set(broken), {}
 
     def call(self, job, spec, timeout, deadline):
         self.timeouts[spec.family] = timeout
         if spec.family in self.slow:
             return "timed_out", f"stopped after {timeout:.0f} s"
+        if spec.family in self.broken:
+            return "failed", "ValueError: no convergence"
         return "ok", f"{spec.family} model"
 
 
@@ -125,7 +128,23 @@ def test_a_slow_member_refit_leaves_the_later_members_the_time_they_need():
     later = finalizer.estimate(records[1]) + finalizer.estimate(records[2])
     assert runner.timeouts["nn"] == pytest.approx(100 - SAFETY_SECONDS - later, abs=0.5)
     assert model.members == ["lightgbm model", "glm model"]
-    assert "2 trials" in note and "1 members dropped" in note
+    assert "2 trials" in note and "1 members dropped (no time to refit)" in note
+
+
+def test_the_note_tells_a_failed_member_refit_from_one_out_of_time():
+    records = members(("nn", 10.0), ("svm", 5.0), ("lightgbm", 2.0), ("glm", 1.0))
+    plan = EnsemblePlan("greedy", [0, 1, 2, 3], [0.4, 0.3, 0.2, 0.1], -1.0, -0.9, 1.0)
+    finalizer = finalizer_with(100)
+    finalizer.runner = _ClockedRunner(slow={"nn"}, broken={"svm", "glm"})
+    finalizer.data = types.SimpleNamespace(n_classes=2)
+    finalizer.validated = {3: "validated glm"}
+    model, note = finalizer.ensemble(plan, records)
+    assert model.members == ["lightgbm model", "validated glm"]
+    assert note == (
+        "greedy ensemble of 2 trials: 1 refit on all training rows, 1 as fitted during "
+        "validation (refit failed); 2 members dropped (1 no time to refit, 1 refit failed), "
+        "weights renormalised"
+    )
 
 
 def test_a_member_refit_is_reused_for_the_single_model():

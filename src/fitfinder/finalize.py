@@ -12,6 +12,7 @@ way to the best single trial.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any, Protocol
 
 import numpy as np
@@ -19,7 +20,7 @@ import numpy as np
 from fitfinder.data import SplitPlan
 from fitfinder.ensemble import EnsemblePlan, StackedEnsemble, WeightedEnsemble
 from fitfinder.search_loop import SAFETY_SECONDS, Best
-from fitfinder.trials import Runner, TrialData, TrialSpec
+from fitfinder.trials import TIMED_OUT, Runner, TrialData, TrialSpec
 from fitfinder.trials.evaluate import refit, refit_folds
 
 
@@ -63,6 +64,7 @@ class Finalizer:
         self.deadline, self.refit_mode, self.n_threads = deadline, refit_mode, n_threads
         self.validated = validated or {}  # trial number -> its model fitted during validation
         self._refits: dict[int, tuple[Any, str]] = {}  # trial number -> (model, note)
+        self.failed: set[int] = set()  # trials whose refit raised, crashed or ran out of memory
 
     def estimate(self, trial: FinishedTrial) -> float:
         return refit_seconds(trial, self.split_plan, self.refit_mode)
@@ -93,7 +95,10 @@ class Finalizer:
         )
         job = refit_folds if self.refit_mode == "folds" else refit
         status, value = self.runner.call(job, spec, remaining, time.monotonic() + remaining)
+        if status == TIMED_OUT:
+            return None, f"refit ran out of time ({value})"
         if status != "ok":
+            self.failed.add(trial.number)
             return None, f"refit failed ({value})"
         what = (
             "averaged the fold models"
@@ -141,12 +146,14 @@ class Finalizer:
         members = [records[plan.members[i]] for i in order]
         later = np.cumsum(self._planned_refits(members, self.remaining())[::-1])[::-1]
         fitted: dict[int, Any] = {}
-        n_validated = 0
+        stand_ins, dropped = [], []  # why each member was not refit
         for i, member, after in zip(order, members, [*later[1:], 0.0], strict=True):
             # a refit slower than expected may use the slack, never the later members' time
             model, _ = self.refit(member, keep_free=after)
-            if model is None and member.number in self.validated:
-                model, n_validated = self.validated[member.number], n_validated + 1
+            if model is None:
+                why = "refit failed" if member.number in self.failed else "no time to refit"
+                model = self.validated.get(member.number)
+                (dropped if model is None else stand_ins).append(why)
             if model is not None:
                 fitted[i] = model
         n_classes = self.data.n_classes
@@ -155,26 +162,36 @@ class Finalizer:
             if len(kept) < len(plan.members):
                 return None, "stacked ensemble skipped: not every member could be refit in time"
             model = StackedEnsemble([fitted[i] for i in kept], plan.meta, n_classes)
-            return model, _members_note(plan, kept, self.refit_mode, n_validated)
+            return model, _members_note(plan, self.refit_mode, stand_ins, dropped)
         if len(kept) < 2:
             return None, "ensemble skipped: fewer than two members could be refit in time"
         weights = np.asarray(plan.weights)[kept]
         model = WeightedEnsemble(
             [fitted[i] for i in kept], list(weights / weights.sum()), n_classes
         )
-        return model, _members_note(plan, kept, self.refit_mode, n_validated)
+        return model, _members_note(plan, self.refit_mode, stand_ins, dropped)
 
 
-def _members_note(plan: EnsemblePlan, kept: list[int], mode: str, n_validated: int) -> str:
-    dropped = len(plan.members) - len(kept)
+def _members_note(plan: EnsemblePlan, mode: str, stand_ins: list[str], dropped: list[str]) -> str:
+    """What the ensemble is made of; ``stand_ins`` and ``dropped`` hold why each such member
+    was not refit."""
+    n_kept = len(plan.members) - len(dropped)
     how = "fold models averaged" if mode == "folds" else "refit on all training rows"
-    if n_validated:
+    if stand_ins:
         note = (
-            f"{plan.method} ensemble of {len(kept)} trials: {len(kept) - n_validated} {how}, "
-            f"{n_validated} as fitted during validation (no time to refit)"
+            f"{plan.method} ensemble of {n_kept} trials: {n_kept - len(stand_ins)} {how}, "
+            f"{len(stand_ins)} as fitted during validation ({_reasons(stand_ins)})"
         )
     else:
-        note = f"{plan.method} ensemble of {len(kept)} trials, each {how}"
-    return note + (
-        f"; {dropped} members dropped (no time to refit), weights renormalised" if dropped else ""
-    )
+        note = f"{plan.method} ensemble of {n_kept} trials, each {how}"
+    if dropped:
+        note += f"; {len(dropped)} members dropped ({_reasons(dropped)}), weights renormalised"
+    return note
+
+
+def _reasons(whys: list[str]) -> str:
+    """Why members were not refit: their one reason, or each reason with its count."""
+    counts = Counter(whys)
+    if len(counts) == 1:
+        return whys[0]
+    return ", ".join(f"{n} {why}" for why, n in sorted(counts.items()))
