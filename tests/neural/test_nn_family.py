@@ -34,6 +34,7 @@ def test_declared_like_every_family():
         2 ** family.space["log2_width"].low == 16 and 2 ** family.space["log2_width"].high == 1024
     )
     assert family.space["dropout"].high == 0.5 and family.space["lr"].log
+    assert (family.space["bins"].low, family.space["bins"].high) == (4, 64)
 
 
 @pytest.mark.parametrize("which", ["low_cost", "defaults"])

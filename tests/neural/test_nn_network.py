@@ -10,7 +10,6 @@ import torch
 from fitfinder.estimators.neural.estimator import NeuralClassifier
 from fitfinder.estimators.neural.network import (
     KNOTS,
-    PIECEWISE_BINS,
     ByteDropout,
     InputEncoder,
     TabularNet,
@@ -20,8 +19,8 @@ from fitfinder.estimators.neural.network import (
 ARCH = dict(activation="relu", norm="none", dropout=0.0, residual=False)
 
 
-def _encoder(X, categorical=(0,), scaling="standard"):
-    return InputEncoder(X, categorical, scaling, np.arange(len(X)))
+def _encoder(X, categorical=(0,), scaling="standard", bins=16):
+    return InputEncoder(X, categorical, scaling, np.arange(len(X)), bins)
 
 
 def test_categorical_codes_become_embedding_indices_with_zero_for_missing_and_unseen():
@@ -60,25 +59,26 @@ def test_quantile_scaling_is_monotone_gaussian_like_and_handles_ties():
     assert KNOTS >= 32
 
 
-def test_piecewise_encoding_fills_quantile_bins_in_order():
+@pytest.mark.parametrize("n_bins", [4, 16, 32])
+def test_piecewise_encoding_fills_quantile_bins_in_order(n_bins):
     rng = np.random.default_rng(0)
     skewed = rng.lognormal(0, 2, 5000)
     binary = (rng.random(5000) < 0.3).astype(float)
     X = np.column_stack([skewed, binary]).astype(np.float32)
-    encoder = _encoder(X, categorical=(), scaling="piecewise")
+    encoder = _encoder(X, categorical=(), scaling="piecewise", bins=n_bins)
     numeric, _ = encoder.encode(torch.from_numpy(X))
-    assert numeric.shape == (5000, PIECEWISE_BINS + 1) == (5000, encoder.n_numeric_outputs)
-    bins = numeric[:, :PIECEWISE_BINS].numpy()
+    assert numeric.shape == (5000, n_bins + 1) == (5000, encoder.n_numeric_outputs)
+    bins = numeric[:, :n_bins].numpy()
     assert bins.min() >= 0.0 and bins.max() <= 1.0 + 1e-6
     order = np.argsort(skewed)
     assert np.all(np.diff(bins[order].sum(axis=1)) >= -1e-5)  # a larger value fills more bins
-    filled = (bins > 0.999).sum(axis=0) / len(bins)  # equal-frequency bins: 1/16 per step
-    np.testing.assert_allclose(np.diff(filled), -1 / PIECEWISE_BINS, atol=0.01)
-    np.testing.assert_array_equal(numeric[:, PIECEWISE_BINS], binary)  # one bin: the column
+    filled = (bins > 0.999).sum(axis=0) / len(bins)  # equal-frequency bins: 1/n_bins per step
+    np.testing.assert_allclose(np.diff(filled), -1 / n_bins, atol=0.01)
+    np.testing.assert_array_equal(numeric[:, n_bins], binary)  # one bin: the column
     outside = torch.tensor([[skewed.max() * 10, 5.0], [-1.0, -5.0]], dtype=torch.float32)
     clipped, _ = encoder(outside)
-    np.testing.assert_allclose(clipped[0, :PIECEWISE_BINS], 1.0, atol=1e-6)  # past the top bin
-    np.testing.assert_allclose(clipped[1, :PIECEWISE_BINS], 0.0, atol=1e-6)  # below the first
+    np.testing.assert_allclose(clipped[0, :n_bins], 1.0, atol=1e-6)  # past the top bin
+    np.testing.assert_allclose(clipped[1, :n_bins], 0.0, atol=1e-6)  # below the first
 
 
 @pytest.mark.parametrize("scaling", ["quantile", "standard"])
@@ -153,10 +153,12 @@ def test_ensemble_members_combine_into_their_mean_value_or_probability(link, n_o
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's TorchScript-based exporter
 @pytest.mark.parametrize(
-    ("scaling", "members"),
-    [("standard", 1), ("quantile", 1), ("piecewise", 1), ("piecewise", 4)],
+    ("scaling", "members", "bins"),
+    [("standard", 1, 16), ("quantile", 1, 16), ("piecewise", 1, 8), ("piecewise", 4, 32)],
 )
-def test_forward_on_raw_matrix_matches_prediction_and_exports_to_onnx(mixed, scaling, members):
+def test_forward_on_raw_matrix_matches_prediction_and_exports_to_onnx(
+    mixed, scaling, members, bins
+):
     ort = pytest.importorskip("onnxruntime")
     X, y = mixed
     model = NeuralClassifier(
@@ -166,8 +168,11 @@ def test_forward_on_raw_matrix_matches_prediction_and_exports_to_onnx(mixed, sca
         residual=True,
         scaling=scaling,
         members=members,
+        bins=bins,
     )
     model.fit(X, y)
+    if scaling == "piecewise":
+        assert model.net_.encoder.edges.shape == (3, bins + 1)  # three numeric columns
     raw = torch.from_numpy(X.astype(np.float32))
     with torch.inference_mode():
         logits = model.net_(raw)

@@ -37,7 +37,8 @@ class NeuralEstimator(BaseEstimator):
     """Parameters and fitting shared by the classifier and the regressor.
 
     ``members`` > 1 trains an efficient ensemble of that many networks sharing one body
-    (TabM-mini; see ``TabularNet``). ``label_smoothing`` is used by the classifier only,
+    (TabM-mini; see ``TabularNet``). ``bins`` is the number of quantile bins per numeric column
+    of the ``piecewise`` scaling. ``label_smoothing`` is used by the classifier only,
     ``loss`` (mse, mae, huber) by the regressor only. ``time_limit`` (seconds from the start
     of ``fit``) stops training and keeps the best epoch so far. ``n_threads`` sets
     ``torch.set_num_threads`` during ``fit``.
@@ -59,6 +60,7 @@ class NeuralEstimator(BaseEstimator):
         residual: bool = False,
         members: int = 4,
         scaling: str = "piecewise",
+        bins: int = 16,
         optimizer: str = "adamw",
         lr: float = 3e-3,
         schedule: str = "cosine",
@@ -88,6 +90,7 @@ class NeuralEstimator(BaseEstimator):
         self.residual = residual
         self.members = members
         self.scaling = scaling
+        self.bins = bins
         self.optimizer = optimizer
         self.lr = lr
         self.schedule = schedule
@@ -180,7 +183,8 @@ class NeuralEstimator(BaseEstimator):
         return np.sort(train), np.sort(val)
 
     def _network(self, X: np.ndarray, train_rows: np.ndarray, n_outputs: int) -> TabularNet:
-        encoder = InputEncoder(X, tuple(self.categorical_indices), self.scaling, train_rows)
+        categorical = tuple(self.categorical_indices)
+        encoder = InputEncoder(X, categorical, self.scaling, train_rows, self.bins)
         net = TabularNet(
             encoder,
             n_outputs,

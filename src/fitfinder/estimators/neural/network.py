@@ -28,7 +28,6 @@ ACTIVATIONS = {
 _INIT_NONLINEARITIES = ("relu", "leaky_relu", "tanh", "sigmoid")  # gains torch knows
 NORMS = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm, "none": None}
 KNOTS = 64  # quantile-scaling knots per numeric column
-PIECEWISE_BINS = 16  # quantile bins per numeric column of the piecewise-linear encoding
 MIN_WIDTH = 16  # a shrinking body stops halving here
 _ENCODE_ELEMENTS = 1 << 23  # rows per encoding chunk keep the quantile tensor near this size
 
@@ -41,11 +40,18 @@ def embedding_dim(cardinality: int) -> int:
 class InputEncoder(nn.Module):
     """Fixed preprocessing as buffers: numeric columns median-imputed, missing-flagged and
     scaled (``standard``, ``quantile``-to-normal, or ``piecewise``: the piecewise-linear encoding
-    of Gorishniy et al. 2022, one value in [0, 1] per non-empty quantile bin, so the first layer
-    can fit a different slope on every bin); categorical columns turned into embedding indices (0 is
-    reserved for missing and unknown)."""
+    of Gorishniy et al. 2022, one value in [0, 1] per non-empty one of ``bins`` quantile bins, so
+    the first layer can fit a different slope on every bin); categorical columns turned into
+    embedding indices (0 is reserved for missing and unknown)."""
 
-    def __init__(self, X: np.ndarray, categorical: tuple[int, ...], scaling: str, rows: np.ndarray):
+    def __init__(
+        self,
+        X: np.ndarray,
+        categorical: tuple[int, ...],
+        scaling: str,
+        rows: np.ndarray,
+        bins: int = 16,
+    ):
         super().__init__()
         numeric = [j for j in range(X.shape[1]) if j not in set(categorical)]
         cat_codes = X[:, list(categorical)]
@@ -67,7 +73,7 @@ class InputEncoder(nn.Module):
             self._buffer("slopes", slopes, torch.float32)
             self._buffer("start", start, torch.float32)
         elif scaling == "piecewise":
-            edges, inverse_width = _bin_tables(filled)
+            edges, inverse_width = _bin_tables(filled, bins)
             self._buffer("edges", edges, torch.float32)
             self._buffer("inverse_width", inverse_width, torch.float32)
             self._buffer("bins_used", np.flatnonzero(inverse_width.ravel()), torch.long)
@@ -104,7 +110,10 @@ class InputEncoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``forward`` in row chunks (bounded memory for the quantile tables)."""
-        per_column = {"quantile": KNOTS, "piecewise": PIECEWISE_BINS}.get(self.scaling, 1)
+        if self.scaling == "piecewise":
+            per_column = self.edges.shape[1] - 1  # bins
+        else:
+            per_column = KNOTS if self.scaling == "quantile" else 1
         chunk = max(256, _ENCODE_ELEMENTS // max(1, len(self.numeric_index) * per_column))
         parts = [self(part) for part in x.split(chunk)]
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
@@ -125,11 +134,11 @@ def _clamped_segments(values: torch.Tensor, knots: torch.Tensor) -> torch.Tensor
     return torch.minimum(torch.maximum(values.unsqueeze(-1), low), high) - low
 
 
-def _bin_tables(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per column: ``PIECEWISE_BINS + 1`` quantile edges and each bin's inverse width (0 for
+def _bin_tables(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: ``bins + 1`` quantile edges and each bin's inverse width (0 for
     the empty bins of columns with few distinct values, which the encoding leaves out: a 0/1
     column keeps one bin, the column itself)."""
-    edges = np.quantile(values, np.linspace(0.0, 1.0, PIECEWISE_BINS + 1), axis=0).T
+    edges = np.quantile(values, np.linspace(0.0, 1.0, bins + 1), axis=0).T
     width = np.diff(edges, axis=1)
     return edges, np.divide(1.0, width, out=np.zeros_like(width), where=width > 0)
 
