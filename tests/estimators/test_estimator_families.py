@@ -51,9 +51,15 @@ def datasets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def _configs(family):
+def _start_points(family):
     yield "low_cost", family.low_cost
     yield "defaults", family.defaults
+    for i, config in enumerate(family.alternatives):
+        yield f"alternative{i}", config
+
+
+def _configs(family):
+    yield from _start_points(family)
     for seed in range(3):
         yield f"sample{seed}", sample(family.space, np.random.default_rng(seed))
 
@@ -106,11 +112,13 @@ def test_declaration(name):
     assert family.description and family.cost > 0
 
 
-@pytest.mark.parametrize("name", FAMILIES)
-@pytest.mark.parametrize("which", ["low_cost", "defaults"])
+@pytest.mark.parametrize(
+    ("name", "which"),
+    [(name, label) for name, family in FAMILIES.items() for label, _ in _start_points(family)],
+)
 def test_start_points_lie_in_the_space(name, which):
     family = FAMILIES[name]
-    config = getattr(family, which)
+    config = dict(_start_points(family))[which]
     assert set(config) == set(family.space)
     for key, dim in family.space.items():
         if isinstance(dim, Categorical):

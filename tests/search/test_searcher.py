@@ -5,7 +5,7 @@ import pytest
 
 from fitfinder.estimators.base import Family
 from fitfinder.search.local import LocalSearch
-from fitfinder.search.searcher import Searcher
+from fitfinder.search.searcher import Proposal, Searcher
 from fitfinder.search.space import Categorical, Float, Int, sample
 
 SPACE = {"x": Float(-5.0, 5.0), "lr": Float(1e-4, 1.0, log=True), "n": Int(1, 100, log=True)}
@@ -192,3 +192,28 @@ def test_an_expensive_family_is_skipped_not_the_whole_search():
         searcher.observe(proposal, bowl(proposal.config), 1.0)
     assert picks == {"cheap"}
     assert searcher.suggest(max_cost=0.5) is None
+
+
+def test_a_familys_alternatives_come_after_the_defaults_then_the_strategy_takes_over():
+    alternatives = ({"x": 1.0, "lr": 0.01, "n": 30}, {"x": 2.0, "lr": 0.02, "n": 20})
+    declared = family("a", defaults={"x": 0.0, "lr": 0.1, "n": 10})
+    declared = Family(**{**vars(declared), "alternatives": alternatives})
+    searcher = Searcher([declared], seed=0, cost="trials")
+    proposals = []
+    run(searcher, lambda p: proposals.append(p) or bowl(p.config), 6)
+    assert [p.origin for p in proposals[:4]] == ["low_cost", "defaults", *["alternative"] * 2]
+    assert [p.config for p in proposals[2:4]] == list(alternatives)
+    assert {p.origin for p in proposals[4:]} == {"search"}
+    # the strategy moves on from the best config seen, here the first alternative
+    assert searcher.states["a"].best_config == alternatives[0]
+
+
+def test_plain_random_search_and_a_resumed_run_skip_the_alternatives():
+    alternative = {"x": 1.0, "lr": 0.01, "n": 30}
+    declared = Family(**{**vars(family("a")), "alternatives": (alternative,)})
+    plain = Searcher([declared], seed=0, strategy="random", cost="trials")
+    assert all(plain.suggest().origin == "search" for _ in range(5))
+    resumed = Searcher([declared], seed=0, cost="trials")
+    resumed.observe(Proposal("a", alternative, "journal"), 0.5, 1.0)
+    proposals = [resumed.suggest() for _ in range(4)]
+    assert alternative not in [p.config for p in proposals]

@@ -42,7 +42,9 @@ class Family:
     starts there); ``defaults`` the library's own defaults expressed in the space (tried early so a
     fit never ends worse than the default model); ``fidelity`` the config key that trades cost for
     accuracy (boosting rounds, trees), if any; ``cost`` the rough cost of ``low_cost`` relative to
-    LightGBM's, used to order the first trials.
+    LightGBM's, used to order the first trials; ``alternatives`` strong configs unlike the
+    defaults (a small built-in portfolio), the first proposals whenever the search picks the
+    family after its defaults.
     """
 
     name: str
@@ -59,6 +61,7 @@ class Family:
     max_rows: int | None = None  # the family is left out of the default set on larger data
     min_budget: float | None = None  # ... and under shorter time budgets (seconds)
     notes: tuple[str, ...] = field(default=())
+    alternatives: tuple[Config, ...] = field(default=())
 
     def serves(self, task: str) -> bool:
         return task in self.tasks

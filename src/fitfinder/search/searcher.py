@@ -10,13 +10,15 @@ data. Order of work:
    the result is never worse than the default model whenever the budget allows;
 3. then the family with the smallest *estimated cost for improvement* (the time it would take
    to catch up with the best family at its recent rate of improvement, at least one trial's
-   cost) gets the next trial, proposed by the family's within-family strategy (``search=``,
-   see :mod:`fitfinder.search.strategies`; by default a local move around its best config, or
-   now and then a random config from its whole space).
+   cost) gets the next trial: the family's ``alternatives`` first (strong configs unlike its
+   defaults, which some families declare), then what its within-family strategy proposes
+   (``search=``, see :mod:`fitfinder.search.strategies`; by default a local move around its
+   best config, or now and then a random config from its whole space).
 
 ``strategy="random"`` is plain random search, the baseline the others are measured against: it
 skips steps 1 (cheap configs; seeded configs are still tried) and 2, draws the family uniformly
-instead of by step 3's estimate, and fits every trial on all training rows.
+instead of by step 3's estimate, skips the alternatives, and fits every trial on all training
+rows.
 
 With ``cost="trials"`` every trial costs 1, so a run capped by ``max_trials`` is reproducible.
 
@@ -53,7 +55,8 @@ class Proposal:
 
     family: str
     config: Config
-    origin: str  # low_cost | start | warm_start | portfolio | defaults | search | grow | journal
+    # low_cost | start | warm_start | portfolio | defaults | alternative | search | grow | journal
+    origin: str
     sample_size: int | None = None
 
 
@@ -75,6 +78,7 @@ class FamilyState:
     exhausted: bool = False  # no untried config could be found
     sample_size: int | None = None  # the training rows its trials fit on now (None: all)
     stale: int = 0  # trials in a row at that size that did not improve best_loss
+    alternatives: list[Config] = field(default_factory=list)  # not proposed yet
 
     def mean_cost(self) -> float:
         recent = self.costs[-5:]
@@ -123,7 +127,10 @@ class Searcher:
         start = SAMPLE_START if large and not self.plain else None
         self.states = {
             f.name: FamilyState(
-                f, make_proposer(strategy, f.space, f.low_cost, self.rng), sample_size=start
+                f,
+                make_proposer(strategy, f.space, f.low_cost, self.rng),
+                sample_size=start,
+                alternatives=[] if self.plain else [dict(c) for c in f.alternatives],
             )
             for f in families
         }
@@ -297,7 +304,12 @@ class Searcher:
         return max(catch_up, cost)
 
     def _fresh(self, state: FamilyState) -> Proposal | None:
-        """The strategy's next config not tried before, if one can be found."""
+        """The family's next alternative, else the strategy's next config, not tried before."""
+        while state.alternatives:
+            config = state.alternatives.pop(0)
+            proposal = Proposal(state.family.name, config, "alternative", state.sample_size)
+            if self._key(proposal) not in self._tried:
+                return proposal
         for _ in range(MAX_RESAMPLES):
             config = state.proposer.propose()
             if config is None:
