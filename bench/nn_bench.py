@@ -9,6 +9,8 @@ PyTorch loop.
 
 ``single`` fits the nn family's default config once per dataset (with ``--set`` overrides, JSON
 values), one thread, no search: how the default-config table of NN_RESULTS.md was measured.
+``--on validation`` fits on 80 % of the training rows and scores on the rest, leaving the test
+rows out of the choice (how the nn alternatives were picked).
 
 (a) follows ../shared/datasets/README.md: 75/25 split with random_state=0, stratified for
 classification; each system sees the training part and is scored once on the test part with
@@ -53,6 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                    help="single: changes to the default config (JSON values)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="single: the estimator's random_state")
+    p.add_argument("--on", choices=("test", "validation"), default="test",
+                   help="single: score on the test rows or on 20 %% of the training rows")  # fmt: skip
     return p.parse_args(argv)
 
 
@@ -62,17 +66,29 @@ def load_split(entry: dict, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, T
     df = pd.read_parquet(folder / entry["file"]).drop(
         columns=entry["dropped_columns"], errors="ignore"
     )
+    return split(entry, df, test_size=0.25, seed=0, classes=df[entry["target"]])
+
+
+def validation_split(entry: dict, train: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, Target]:
+    """20 % of the protocol's training rows held out (seed 1): choices made on these never see
+    the test rows."""
+    return split(entry, train, test_size=0.2, seed=1, classes=train[entry["target"]])
+
+
+def split(entry: dict, df: pd.DataFrame, test_size: float, seed: int, classes: pd.Series):
+    """(fit rows, scored rows, truth of the scored rows), stratified for classification."""
     y = df[entry["target"]]
     regression = entry["task"] == "regression"
-    train, test = train_test_split(
-        df, test_size=0.25, random_state=0, stratify=None if regression else y
+    fit, scored = train_test_split(
+        df, test_size=test_size, random_state=seed, stratify=None if regression else y
     )
+    truth = scored[entry["target"]]
     if regression:
-        return train, test, Target(entry["metric"], test[entry["target"]].to_numpy(float), [], None)
-    labels = test[entry["target"]].astype(str).to_numpy()
+        return fit, scored, Target(entry["metric"], truth.to_numpy(float), [], None)
     positive = entry.get("positive_class") if entry["metric"] == "roc_auc" else None
-    classes = sorted(set(y.astype(str)))
-    return train, test, Target(entry["metric"], labels, classes, positive and str(positive))
+    labels = sorted(set(classes.astype(str)))
+    return fit, scored, Target(entry["metric"], truth.astype(str).to_numpy(), labels,
+                               positive and str(positive))  # fmt: skip
 
 
 def run_family(family: str, entry: dict, train, test, target: Target, budget: float) -> dict:
@@ -180,6 +196,8 @@ def single_fits(args: argparse.Namespace) -> None:
     changes = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     for entry in tabular_entries(args):
         train, test, target = load_split(entry, args.datasets)
+        if args.on == "validation":
+            train, test, target = validation_split(entry, train)
         X, y = train.drop(columns=entry["target"]), train[entry["target"]]
         schema = Schema.infer(X)
         regression = entry["task"] == "regression"
@@ -195,7 +213,7 @@ def single_fits(args: argparse.Namespace) -> None:
             for j, label in enumerate(pipeline.classes_):
                 preds[f"proba:{label}"] = pipeline.predict_proba(X_test)[:, j]
         model = pipeline.named_steps["model"]
-        line = {"dataset": entry["name"], "seed": args.seed, **changes,
+        line = {"dataset": entry["name"], "seed": args.seed, "on": args.on, **changes,
                 "score": score(target, prepare(target, preds)), "fit_s": round(seconds, 1),
                 "epochs": len(model.curve_), "best_epoch": model.best_epoch_}  # fmt: skip
         print(json.dumps(line), flush=True)
