@@ -70,7 +70,7 @@ def _overfitting_setup(seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(120, 10)).astype(np.float32)
     y = rng.integers(0, 3, 120)
-    encoder = InputEncoder(X, (), "standard", np.arange(80))
+    encoder = InputEncoder(X, (), "standard", np.arange(80), bins=16)
     net = TabularNet(
         encoder,
         3,

@@ -50,7 +50,7 @@ class InputEncoder(nn.Module):
         categorical: tuple[int, ...],
         scaling: str,
         rows: np.ndarray,
-        bins: int = 16,
+        bins: int,
     ):
         super().__init__()
         numeric = [j for j in range(X.shape[1]) if j not in set(categorical)]
