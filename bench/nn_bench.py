@@ -6,6 +6,7 @@ PyTorch loop.
     python bench/nn_bench.py --part compare --budget 30 --only concrete_strength credit_data
     python bench/nn_bench.py --part throughput --rows 100000 --cols 50 --epochs 3
     python bench/nn_bench.py --part single --only hpc_job_class --set members=1 lr=0.001 --seed 1
+    python bench/nn_bench.py --part pool --runs run1/nn_compare.csv run2/nn_compare.csv
 
 ``single`` fits the nn family's default config once per dataset (with ``--set`` overrides, JSON
 values), one thread, no search: how the default-config table of NN_RESULTS.md was measured.
@@ -16,6 +17,11 @@ rows out of the choice (how the nn alternatives were picked).
 classification; each system sees the training part and is scored once on the test part with
 the manifest's metric (bench/scoring.py). ``gap`` is nn's relative difference to LightGBM,
 positive when nn is better. Results go to ``--out`` as nn_compare.csv / nn_compare.md.
+``--seed`` is both systems' AutoML seed.
+
+``pool`` reads several compare runs' CSVs and compares the systems on each dataset's mean
+test score over the runs: one run at 120 s is noisy (a test row or a trial that did or did not
+finish in time moves a score by more than the 2 % the nn target asks for).
 """
 
 from __future__ import annotations
@@ -42,7 +48,8 @@ FAMILIES = ("nn", "lightgbm")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--part", choices=("compare", "throughput", "single", "all"), default="all")
+    p.add_argument("--part", choices=("compare", "throughput", "single", "pool", "all"),
+                   default="all")  # fmt: skip
     p.add_argument("--budget", type=float, default=120.0, help="seconds per system and dataset")
     p.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
     p.add_argument("--only", nargs="+", help="dataset names (default: every tabular one)")
@@ -54,7 +61,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2, help="torch threads for throughput")
     p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                    help="single: changes to the default config (JSON values)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="single: the estimator's random_state")
+    p.add_argument("--seed", type=int, default=0,
+                   help="single: the estimator's random_state; compare: AutoML's seed")  # fmt: skip
+    p.add_argument("--runs", nargs="+", type=Path, default=[],
+                   help="pool: nn_compare.csv files of compare runs")  # fmt: skip
     p.add_argument("--on", choices=("test", "validation"), default="test",
                    help="single: score on the test rows or on 20 %% of the training rows")  # fmt: skip
     return p.parse_args(argv)
@@ -91,7 +101,9 @@ def split(entry: dict, df: pd.DataFrame, test_size: float, seed: int, classes: p
                                positive and str(positive))  # fmt: skip
 
 
-def run_family(family: str, entry: dict, train, test, target: Target, budget: float) -> dict:
+def run_family(
+    family: str, entry: dict, train, test, target: Target, budget: float, seed: int
+) -> dict:
     """Fit fitfinder with one family; score its test predictions."""
     from fitfinder import AutoML
 
@@ -100,6 +112,7 @@ def run_family(family: str, entry: dict, train, test, target: Target, budget: fl
         "task": entry["task"],
         "metric": entry["metric"],
         "family": family,
+        "seed": seed,
     }
     X_test = test.drop(columns=entry["target"])
     try:
@@ -109,7 +122,7 @@ def run_family(family: str, entry: dict, train, test, target: Target, budget: fl
             metric=METRICS[entry["metric"]],
             task=entry["task"],
             estimators=[family],
-            seed=0,
+            seed=seed,
             verbose=0,
         ).fit(train, target=entry["target"])
         row["wall_s"] = time.perf_counter() - start
@@ -147,7 +160,7 @@ def compare(args: argparse.Namespace) -> str:
     for entry in tabular_entries(args):
         train, test, target = load_split(entry, args.datasets)
         for family in FAMILIES:
-            row = run_family(family, entry, train, test, target, args.budget)
+            row = run_family(family, entry, train, test, target, args.budget, args.seed)
             print(json.dumps(row, default=str), flush=True)
             rows.append(row)
     frame = pd.DataFrame(rows)
@@ -176,15 +189,54 @@ def compare_table(frame: pd.DataFrame, budget: float) -> str:
             f"{'—' if g is None else f'{100 * g:+.2f} %'} | {nn.get('trials', '—')} | "
             f"{_num(nn.get('wall_s')) or 0:.0f} | {_num(lgbm.get('wall_s')) or 0:.0f} |"
         )
+    return "\n".join(lines + summary(gaps))
+
+
+def summary(gaps: list[float | None]) -> list[str]:
+    """The median gap over the datasets with both scores, and how many nn is close on or wins."""
     valid = [g for g in gaps if g is not None]
-    if valid:
-        lines += [
-            "",
-            f"SUMMARY: median gap {100 * float(np.median(valid)):+.2f} % over {len(valid)} "
-            f"datasets; nn within 2 % on {sum(g >= -0.02 for g in valid)}, "
-            f"better on {sum(g > 0 for g in valid)}",
-        ]
-    return "\n".join(lines)
+    if not valid:
+        return []
+    return [
+        "",
+        f"SUMMARY: median gap {100 * float(np.median(valid)):+.2f} % over {len(valid)} "
+        f"datasets; nn within 2 % on {sum(g >= -0.02 for g in valid)}, "
+        f"better on {sum(g > 0 for g in valid)}",
+    ]
+
+
+def pool(paths: list[Path]) -> str:
+    """Each dataset's mean test score per system over several compare runs, and their gap."""
+    runs = [pd.read_csv(path).assign(run=i) for i, path in enumerate(paths)]
+    frame = pd.concat(runs, ignore_index=True).dropna(subset=["score"])
+    lines = [
+        f"{len(paths)} runs pooled: {', '.join(str(p) for p in paths)}",
+        "",
+        "| dataset | metric | runs | nn mean (min-max) | LightGBM mean (min-max) | gap of means "
+        "| nn better in |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    gaps = []
+    for (name, metric), group in frame.groupby(["dataset", "metric"], sort=False):
+        scores = group.pivot(index="run", columns="family", values="score").dropna()
+        if not set(FAMILIES) <= set(scores.columns) or scores.empty:
+            continue
+        nn, lgbm = scores["nn"], scores["lightgbm"]
+        g = gap(nn.mean(), lgbm.mean(), metric)
+        gaps.append(g)
+        wins = sum(gap(a, b, metric) > 0 for a, b in zip(nn, lgbm, strict=True))
+        lines.append(
+            f"| {name} | {metric} | {len(scores)} | {_spread(nn)} | {_spread(lgbm)} | "
+            f"{100 * g:+.2f} % | {wins} of {len(scores)} |"
+        )
+    return "\n".join(lines + summary(gaps))
+
+
+def _spread(scores: pd.Series) -> str:
+    """Mean (min–max): four decimals for scores below 10, one decimal and commas above."""
+    form = "{:.4f}" if scores.abs().max() < 10 else "{:,.1f}"
+    low, high = form.format(scores.min()), form.format(scores.max())
+    return f"{form.format(scores.mean())} ({low}–{high})"
 
 
 def single_fits(args: argparse.Namespace) -> None:
@@ -322,6 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.part in ("throughput", "all"):
         print(throughput(args), flush=True)
+    if args.part == "pool":
+        print(pool(args.runs), flush=True)
+        return 0
     if args.part in ("compare", "single", "all"):
         if not (args.datasets / "manifest.json").is_file():
             print(f"skipped: no datasets at {args.datasets}")
