@@ -212,7 +212,7 @@ def pool(paths: list[Path]) -> str:
     lines = [
         f"{len(paths)} runs pooled: {', '.join(str(p) for p in paths)}",
         "",
-        "| dataset | metric | runs | nn mean (min-max) | LightGBM mean (min-max) | gap of means "
+        "| dataset | metric | runs | nn mean (min–max) | LightGBM mean (min–max) | gap of means "
         "| nn better in |",
         "|---|---|---|---|---|---|---|",
     ]
