@@ -67,7 +67,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="pool: nn_compare.csv files of compare runs")  # fmt: skip
     p.add_argument("--on", choices=("test", "validation"), default="test",
                    help="single: score on the test rows or on 20 %% of the training rows")  # fmt: skip
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.part == "pool" and not args.runs:
+        p.error("--part pool needs --runs: the nn_compare.csv files of compare runs")
+    return args
 
 
 # ------------------------------------------------------------------ (a) nn vs LightGBM

@@ -57,3 +57,10 @@ def test_pool_compares_each_datasets_mean_score_over_the_runs(tmp_path, capsys):
     b = "| b | roc_auc | 1 | 0.7000 (0.7000–0.7000) | 0.8000 (0.8000–0.8000) | -12.50 % | 0 of 1 |"
     assert a in out and b in out
     assert "SUMMARY: median gap -10.80 % over 2 datasets; nn within 2 % on 0, better on 0" in out
+
+
+def test_pool_without_runs_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as stop:
+        nn_bench.main(["--part", "pool"])
+    assert stop.value.code == 2
+    assert "--part pool needs --runs" in capsys.readouterr().err
