@@ -53,11 +53,9 @@ def test_flaml_log_becomes_scores_in_the_metric_direction(tmp_path):
              _flaml_record(2, 2.0, 0.10), json.dumps({"curr_best_record_id": 2}),
              _flaml_record(3, 3.5, 0.20)]  # fmt: skip
     log.write_text("\n".join(lines) + "\n")
-    assert log_curve(log, greater_is_better=True) == pytest.approx(
-        [(0.5, 0.7), (2.0, 0.9), (3.5, 0.8)]
-    )
+    _assert_points(log_curve(log, greater_is_better=True), [(0.5, 0.7), (2.0, 0.9), (3.5, 0.8)])
     points = log_curve(log, greater_is_better=False)
-    assert points == pytest.approx([(0.5, 0.3), (2.0, 0.1), (3.5, 0.2)])
+    _assert_points(points, [(0.5, 0.3), (2.0, 0.1), (3.5, 0.2)])
     write_curve(tmp_path / "curve.csv", points, greater_is_better=False)
     assert pd.read_csv(tmp_path / "curve.csv")["best_val_score"].tolist() == pytest.approx(
         [0.3, 0.1, 0.1]
@@ -190,3 +188,11 @@ def test_ranking_table_bolds_each_rows_best_and_ranks_failures_last():
     assert "| e | 30 | 0.7 | 0.8 | **0.9** |" in table
     assert "| mean rank | | 2.00 | 2.00 | 2.00 |" in table  # (1 + 3), (2 + 2), (3 + 1)
     assert "| score ≥ FLAML (of 2) | | 1 | — | 1 |" in table
+
+
+def _assert_points(points, expected):
+    """(time, score) pairs equal to ``expected`` within float tolerance, compared pair by pair
+    (``pytest.approx`` refuses nested sequences from pytest 9.2 on)."""
+    assert len(points) == len(expected)
+    for point, wanted in zip(points, expected, strict=True):
+        assert tuple(point) == pytest.approx(wanted)
