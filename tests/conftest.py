@@ -60,3 +60,11 @@ def shared_dataset():
         return train, test, entry
 
     return load
+
+
+@pytest.fixture(scope="session")
+def series():
+    """A loader of the shared forecast datasets as long frames (skips when they are absent)."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/datasets is absent")
+    return lambda name: pd.read_parquet(SHARED / f"{name}.parquet")

@@ -19,15 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fitfinder.data import Schema, TargetInfo, as_frame, make_splits, prepare_target, read_table
+from fitfinder.data import prepare_target
 from fitfinder.ensemble import ENSEMBLE_FAMILY, EnsemblePlan, plan_ensemble
 from fitfinder.ensemble.build import best_per_family
 from fitfinder.ensemble.build import candidates as ensemble_candidates
 from fitfinder.errors import ConfigError, DataError, FitfinderError, ResumeError
 from fitfinder.estimators import FAMILIES, select_families
 from fitfinder.finalize import Finalizer, refit_seconds
-from fitfinder.metrics import get_metric
-from fitfinder.model import JOURNAL_FILE, SAMPLE_ROWS, FittedModel
+from fitfinder.model import JOURNAL_FILE, FittedModel
 from fitfinder.progress import Progress
 from fitfinder.recheck import (
     MAX_SCANNED,
@@ -35,7 +34,6 @@ from fitfinder.recheck import (
     near_ties,
     reserve_seconds,
     run_recheck,
-    second_split,
 )
 from fitfinder.search.portfolio import portfolio_configs
 from fitfinder.search.pruners import CurveBook, Pruner, make_pruner
@@ -43,6 +41,7 @@ from fitfinder.search.searcher import Proposal, Searcher, make_searcher
 from fitfinder.search.warm_start import warm_start_configs
 from fitfinder.search_loop import SAFETY_SECONDS, Best, SearchLoop
 from fitfinder.storage import Journal, TrialRecord
+from fitfinder.tasks import Problem, Validation, get_task
 from fitfinder.threshold import Threshold, decide, tune_threshold, tunes_threshold
 from fitfinder.trials import Runner, TrialData, TrialResult
 
@@ -57,7 +56,10 @@ RESUME_KEYS = ("task", "metric", "seed", "split", "n_folds", "holdout_fraction",
 class AutoML:
     """Find the best algorithm and hyperparameters for a table within a time budget.
 
-    Parameters mirror the CLI flags (``--time-budget`` is ``time_budget`` ...).
+    Parameters mirror the CLI flags (``--time-budget`` is ``time_budget`` ...). With
+    ``task="forecast"``, ``horizon`` (steps to forecast) is needed and ``freq``,
+    ``seasonal_period``, ``n_windows``, ``window_step`` (backtest windows), ``quantile_levels``
+    and ``holidays_country`` apply.
     """
 
     def __init__(
@@ -91,6 +93,13 @@ class AutoML:
         sample: bool = False,
         recheck: bool = True,
         tune_threshold: bool = True,
+        horizon: int | None = None,
+        freq: str | None = None,
+        seasonal_period: int | list[int] | None = None,
+        n_windows: int | None = None,
+        window_step: int | None = None,
+        quantile_levels: tuple[float, ...] | None = None,
+        holidays_country: str | None = None,
     ):
         self.time_budget = time_budget
         self.metric = metric
@@ -121,59 +130,39 @@ class AutoML:
         self.sample = sample
         self.recheck = recheck
         self.tune_threshold = tune_threshold
+        self.horizon = horizon
+        self.freq = freq
+        self.seasonal_period = seasonal_period
+        self.n_windows = n_windows
+        self.window_step = window_step
+        self.quantile_levels = quantile_levels
+        self.holidays_country = holidays_country
 
     # -- fit ---------------------------------------------------------------------------
     def fit(
         self,
         X: Any,
         y: Any = None,
-        *,
-        target: str | None = None,
-        sample_weight: Any = None,
-        groups: Any = None,
+        **keywords: Any,
     ) -> AutoML:
-        """Search for the best model. ``X`` is a table, a path to CSV/Parquet, or an array."""
+        """Search for the best model. ``X`` is a table, a path to CSV/Parquet, or an array.
+
+        Keywords depend on the task: tables take ``target``, ``sample_weight`` and ``groups``;
+        forecasts take ``target``, ``time_column``, ``id_column`` and ``known_covariates``.
+        """
         start = time.monotonic()
         deadline = start + self.time_budget if self.time_budget else math.inf
         self._check_settings()
-        frame, target_info, weight, group = self._prepare(X, y, target, sample_weight, groups)
-        metric = get_metric(self.metric, target_info.task, self.greater_is_better)
-        schema = Schema.infer(frame)
-        features = schema.conform(frame)
-        plan = make_splits(
-            target_info.y,
-            target_info.task,
-            split=self.split,
-            n_folds=self.n_folds,
-            holdout_fraction=self.holdout_fraction,
-            cv_max_rows=self.cv_max_rows,
-            groups=group,
-            seed=self.seed,
-        )
+        self.task_ = get_task(self.task)
+        self.task_.check_keywords(keywords)
+        problem = self.task_.prepare(self, X, y, **keywords)
+        data, plan = problem.data, problem.plan
+        data.n_threads = self._threads(self._concurrency())
         self._check_split_settings(plan)
-        families = select_families(
-            self.estimators, target_info.task, len(features), self.time_budget
-        )
-        data = TrialData(
-            X=features,
-            y=target_info.y,
-            schema=schema,
-            task=target_info.task,
-            metric=metric,
-            folds=plan.folds,
-            sample_weight=weight,
-            groups=group,
-            labels=target_info.labels,
-            seed=self.seed,
-            n_threads=self._threads(self._concurrency()),
-        )
-        self.schema_, self.target_info_, self.metric_, self.split_plan_ = (
-            schema,
-            target_info,
-            metric,
-            plan,
-        )
-        seeded = self._seeded_configs(target_info.task, families)  # before this run is journaled
+        families = select_families(self.estimators, data.task, len(data.X), self.time_budget)
+        self.problem_ = problem
+        self.schema_, self.metric_, self.split_plan_ = data.schema, data.metric, plan
+        seeded = self._seeded_configs(data.task, families)  # before this run is journaled
         self._open_journal(data, families)
         searcher = make_searcher(
             families,
@@ -186,8 +175,8 @@ class AutoML:
             **seeded,
         )
         self._replay(searcher)
-        progress = Progress(self.time_budget, metric.name, enabled=self.verbose > 0)
-        self._report_data(progress, schema, target_info, plan)
+        progress = Progress(self.time_budget, data.metric.name, enabled=self.verbose > 0)
+        self._report_data(progress, problem)
         runner = Runner(data, n_workers=self._concurrency(), memory_limit_mb=self._memory_limit())
         with progress, runner:
             best, validated = self._search(runner, searcher, deadline, progress)
@@ -226,27 +215,6 @@ class AutoML:
                 raise ConfigError(
                     f"{wanted} needs cross-validation; set split='cv' (this run uses a holdout)"
                 )
-
-    def _prepare(self, X, y, target, sample_weight, groups):
-        """Read the table, split off the target, drop rows whose target is missing."""
-        if isinstance(X, str | os.PathLike):
-            X = read_table(X)
-        frame = as_frame(X)
-        if y is None:
-            if target is None:
-                raise ConfigError("give the target: fit(X, y) or fit(table, target='column')")
-            frame, y = _split_target(frame, target)
-        elif len(y) != len(frame):
-            raise DataError(f"X has {len(frame)} rows but y has {len(y)}; give one target per row")
-        info = prepare_target(
-            y if isinstance(y, pd.Series) else pd.Series(np.asarray(y)), self.task
-        )
-        if info.n_dropped:
-            log.warning("dropped %d rows whose target is missing", info.n_dropped)
-        frame = frame.loc[info.kept].reset_index(drop=True)
-        weight = _per_row(sample_weight, info.kept, "sample_weight")
-        group = _per_row(groups, info.kept, "groups")
-        return frame, info, weight, group
 
     def _threads(self, concurrent: int = 1) -> int:
         """Threads per trial: ``n_jobs``, or the cores shared among concurrent trials."""
@@ -387,18 +355,15 @@ class AutoML:
                 )
             if "skipped" in note or "failed" in note:
                 progress.say(f"[yellow]{note}[/yellow]")
-        threshold = self._threshold(data, best.result.number, ensemble)
+        validation = self._validation(best.result.number, ensemble)
+        threshold = self._threshold(data, validation)
         if threshold is not None:
             progress.say(_describe_threshold(threshold, data.metric.name))
-        return FittedModel(
-            pipeline=estimator,
-            schema=data.schema,
-            task=data.task,
-            metric=data.metric.name,
-            labels=data.labels,
-            info=self._model_info(best.result, note, ensemble, check, threshold),
-            sample=data.X.iloc[data.folds[0][1][:SAMPLE_ROWS]],  # for the ONNX parity check
-        )
+        info = self._model_info(best.result, note, ensemble, check, threshold)
+        model = self.task_.model(self.problem_, estimator, info, validation)
+        for line in self.task_.describe_model(model):
+            progress.say(line)
+        return model
 
     def _finalizer(
         self, runner: Runner, data: TrialData, deadline: float, validated: dict[int, Any]
@@ -492,7 +457,9 @@ class AutoML:
         )
         if len(candidates) < 2 or candidates[0].number != best.result.number:
             return best, None
-        folds = second_split(self.split_plan_, data.y, data.task, data.groups, self.seed)
+        folds = self.task_.second_split(self.problem_, self.seed)
+        if folds is None:
+            return best, None
         until = finalizer.deadline - SAFETY_SECONDS - max(map(finalizer.estimate, candidates))
         check = run_recheck(
             finalizer.runner, candidates, folds, until=until, n_concurrent=self._concurrency()
@@ -502,20 +469,24 @@ class AutoML:
             return best, check
         return Best(result_of_record(records[check.chosen]), check.models[check.chosen]), check
 
-    def _threshold(
-        self, data: TrialData, number: int, ensemble: EnsemblePlan | None
-    ) -> Threshold | None:
-        """The final model's tuned decision threshold, from its validation predictions: the
-        ensemble's honest ones, or the chosen trial's as journaled (see fitfinder.threshold)."""
+    def _validation(self, number: int, ensemble: EnsemblePlan | None) -> Validation | None:
+        """The final model's validation predictions: the ensemble's honest ones, or the chosen
+        trial's as journaled."""
+        if ensemble is not None:
+            return Validation(ensemble.rows, ensemble.predictions)
+        predictions = self.journal_.predictions(self.run_id_, [number]).get(number)
+        if predictions is None:
+            return None
+        return Validation(np.arange(len(self.problem_.data.y)), predictions)
+
+    def _threshold(self, data: TrialData, validation: Validation | None) -> Threshold | None:
+        """The final model's tuned decision threshold, from its validation predictions
+        (see fitfinder.threshold)."""
         if not (self.tune_threshold and tunes_threshold(data.metric, data.task)):
             return None
-        if ensemble is not None:
-            rows, proba = ensemble.rows, ensemble.predictions
-        else:
-            rows = np.arange(len(data.y))
-            proba = self.journal_.predictions(self.run_id_, [number]).get(number)
-        if proba is None:
+        if validation is None:
             return None
+        rows, proba = validation.rows, validation.predictions
         weight = None if data.sample_weight is None else data.sample_weight[rows]
         return tune_threshold(data.y[rows], proba, data.metric, weight)
 
@@ -547,11 +518,12 @@ class AutoML:
             info["best_family"], info["best_config"] = ENSEMBLE_FAMILY, ensemble.config()
         return info
 
-    def _report_data(self, progress: Progress, schema: Schema, info: TargetInfo, plan) -> None:
-        notes = list(schema.notes)
-        if info.n_dropped:
-            notes.append(f"dropped {info.n_dropped} rows whose target is missing")
-        notes.append(f"task {info.task}, metric {self.metric_.name}, validation {plan.describe()}")
+    def _report_data(self, progress: Progress, problem: Problem) -> None:
+        notes = [
+            *problem.notes,
+            f"task {problem.data.task}, metric {self.metric_.name}, "
+            f"validation {problem.plan.describe()}",
+        ]
         for note in notes:
             progress.say(note)
 
@@ -580,8 +552,12 @@ class AutoML:
         self._model()
         return leaderboard(self.journal_.trials(self.run_id_), self.metric_)
 
-    def predict(self, X) -> np.ndarray:
-        return self._model().predict(X)
+    def predict(self, X: Any = None, **keywords: Any) -> Any:
+        """Predictions for the rows of ``X`` (tables); a forecast model takes
+        ``predict(future=None, history=None)`` and returns the forecast frame."""
+        if X is None:
+            return self._model().predict(**keywords)
+        return self._model().predict(X, **keywords)
 
     def predict_proba(self, X) -> np.ndarray:
         return self._model().predict_proba(X)
@@ -623,29 +599,6 @@ def _describe_threshold(threshold: Threshold, metric: str) -> str:
         f"decision threshold {threshold.value:.2f}: validation {metric} "
         f"{threshold.score:.4f} ({threshold.score_at_half:.4f} at 0.5)"
     )
-
-
-def _split_target(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
-    if target not in frame.columns:
-        import difflib
-
-        close = difflib.get_close_matches(target, [str(c) for c in frame.columns], n=3, cutoff=0.5)
-        hint = (
-            f"; did you mean {', '.join(close)}?"
-            if close
-            else f"; columns are: {', '.join(map(str, frame.columns[:20]))}"
-        )
-        raise DataError(f"target column {target!r} not found{hint}")
-    return frame.drop(columns=[target]), frame[target]
-
-
-def _per_row(values, kept: np.ndarray, name: str) -> np.ndarray | None:
-    if values is None:
-        return None
-    array = np.asarray(values)
-    if len(array) != len(kept):
-        raise DataError(f"{name} has {len(array)} entries for {len(kept)} rows; give one per row")
-    return array[kept]
 
 
 def _fingerprint(data: TrialData) -> str:

@@ -45,7 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     _fit_parser(commands)
     predict = _command(commands, "predict", "predict with a saved model", _predict)
     predict.add_argument("model", help="model directory written by fit --out")
-    predict.add_argument("data", help="CSV or Parquet table with the training columns")
+    predict.add_argument(
+        "data",
+        nargs="?",
+        help="CSV or Parquet table with the training columns (forecasts: the future known "
+        "covariates, or nothing)",
+    )
+    predict.add_argument("--history", help="forecasts: newer history to forecast from")
     predict.add_argument(
         "-o", "--output", help="where to write predictions (CSV); stdout if absent"
     )
@@ -79,7 +85,9 @@ def _fit_parser(commands) -> None:
     )
     fit.add_argument("--metric", default="auto", help="metric to optimise (default: by task)")
     fit.add_argument(
-        "--task", choices=["binary", "multiclass", "regression"], help="override the inferred task"
+        "--task",
+        choices=["binary", "multiclass", "regression", "forecast"],
+        help="override the inferred task (forecast: see the forecasting flags)",
     )
     fit.add_argument(
         "--estimators", type=_names, help="comma-separated families to try (default: all)"
@@ -139,6 +147,32 @@ def _fit_parser(commands) -> None:
     fit.add_argument("--resume", action="store_true", help="continue the journaled run in --out")
     fit.add_argument("--sample-weight", help="column holding row weights")
     fit.add_argument("--groups", help="column holding group ids for grouped validation")
+    _forecast_arguments(fit)
+
+
+def _forecast_arguments(fit: argparse.ArgumentParser) -> None:
+    """The flags of ``--task forecast``."""
+    group = fit.add_argument_group("forecasting (--task forecast)")
+    group.add_argument("--horizon", type=int, help="steps to forecast (needed)")
+    group.add_argument("--time-column", help="the column of timestamps (needed)")
+    group.add_argument("--id-column", help="the column naming each series of a panel")
+    group.add_argument(
+        "--known-covariates", type=_names, help="comma-separated columns known in advance"
+    )
+    group.add_argument("--freq", help="pandas frequency, e.g. D, h, 30min, MS (default: inferred)")
+    group.add_argument(
+        "--seasonal-period",
+        type=lambda text: [int(v) for v in _names(text)],
+        help="seasonal period(s) in steps, comma-separated (default: from the frequency)",
+    )
+    group.add_argument("--n-windows", type=int, help="backtest windows (default: up to 3)")
+    group.add_argument("--window-step", type=int, help="steps between windows (default: horizon)")
+    group.add_argument(
+        "--quantile-levels",
+        type=lambda text: [float(v) for v in _names(text)],
+        help="quantiles to forecast, comma-separated (default 0.1,0.9)",
+    )
+    group.add_argument("--holidays-country", help="add public holidays of this country, e.g. US")
 
 
 def _names(text: str) -> list[str]:
@@ -184,8 +218,23 @@ def _fit(args) -> int:
         sample=args.sample,
         recheck=args.recheck,
         tune_threshold=args.tune_threshold,
+        horizon=args.horizon,
+        freq=args.freq,
+        seasonal_period=args.seasonal_period,
+        n_windows=args.n_windows,
+        window_step=args.window_step,
+        quantile_levels=args.quantile_levels,
+        holidays_country=args.holidays_country,
     )
-    automl.fit(table, target=args.target, sample_weight=weight, groups=groups)
+    keywords = {
+        "target": args.target,
+        "sample_weight": weight,
+        "groups": groups,
+        "time_column": args.time_column,
+        "id_column": args.id_column,
+        "known_covariates": args.known_covariates,
+    }
+    automl.fit(table, **{k: v for k, v in keywords.items() if v is not None})
     automl.save(out)
     summary = {
         "model": str(out),
@@ -241,18 +290,13 @@ def _summary_text(summary: dict) -> str:
 
 
 def _predict(args) -> int:
-    import pandas as pd
-
     from fitfinder.data import read_table
     from fitfinder.model import load
 
     model = load(args.model)
-    table = read_table(args.data)
-    result = pd.DataFrame({"prediction": model.predict(table)})
-    if args.proba and model.task != "regression":
-        proba = model.predict_proba(table)
-        for i, label in enumerate(model.labels):
-            result[f"proba_{label}"] = proba[:, i]
+    table = None if args.data is None else read_table(args.data)
+    history = None if args.history is None else read_table(args.history)
+    result = model.prediction_table(table, proba=args.proba, history=history)
     if args.output:
         result.to_csv(args.output, index=False)
         if not args.quiet:

@@ -133,30 +133,40 @@ _REGISTRY: dict[str, Metric] = {
 }
 
 
-def metric_names(task: str | None = None) -> list[str]:
-    """Names of the built-in metrics, for a task or all."""
-    return [n for n, m in _REGISTRY.items() if task is None or task in m.tasks]
+def metric_names(task: str | None = None, registry: dict[str, Metric] | None = None) -> list[str]:
+    """Names of the built-in metrics (of ``registry``: the tabular ones by default), for a task
+    or all."""
+    registry = _REGISTRY if registry is None else registry
+    return [n for n, m in registry.items() if task is None or task in m.tasks]
 
 
 def get_metric(
     metric: str | Callable | Metric | None,
     task: str,
     greater_is_better: bool | None = None,
+    *,
+    registry: dict[str, Metric] | None = None,
 ) -> Metric:
-    """Resolve a metric name, a callable or ``None`` (the task's default) to a :class:`Metric`."""
+    """Resolve a metric name, a callable or ``None`` (the task's default) to a :class:`Metric`.
+
+    ``registry`` holds a task's own metrics (the tabular ones by default); its first metric
+    for ``task`` is the default when ``DEFAULT_METRIC`` names none."""
+    registry = _REGISTRY if registry is None else registry
     if isinstance(metric, Metric):
         return metric
     if metric is None or metric == "auto":
-        metric = DEFAULT_METRIC[task]
+        metric = DEFAULT_METRIC.get(task) or metric_names(task, registry)[0]
     if callable(metric):
         return _custom(metric, task, greater_is_better)
-    if metric not in _REGISTRY:
-        raise ConfigError(f"unknown metric {metric!r}; choose one of: {', '.join(metric_names())}")
-    found = _REGISTRY[metric]
+    if metric not in registry:
+        raise ConfigError(
+            f"unknown metric {metric!r}; choose one of: {', '.join(metric_names(None, registry))}"
+        )
+    found = registry[metric]
     if task not in found.tasks:
         raise ConfigError(
             f"metric {metric!r} does not apply to a {task} task; "
-            f"choose one of: {', '.join(metric_names(task))}"
+            f"choose one of: {', '.join(metric_names(task, registry))}"
         )
     return found
 
@@ -171,7 +181,7 @@ def _custom(func: Callable, task: str, greater_is_better: bool | None) -> Metric
             f"custom metric {name!r}: say whether a higher value is better "
             "with greater_is_better=True or False"
         )
-    kind = "value" if task == "regression" else "label"
+    kind = "label" if task in CLASSIFICATION else "value"
     return Metric(name, greater_is_better, kind, _weighted(func), (task,))
 
 

@@ -35,7 +35,16 @@ JOURNAL_FILE = "journal.db"
 SAMPLE_FILE = "sample.parquet"
 SAMPLE_ROWS = 200
 FORMAT_VERSION = 1
-TRACKED_LIBRARIES = ("fitfinder", "scikit-learn", "lightgbm", "xgboost", "numpy", "pandas")
+TRACKED_LIBRARIES = (
+    "fitfinder",
+    "scikit-learn",
+    "lightgbm",
+    "xgboost",
+    "numpy",
+    "pandas",
+    "statsforecast",
+    "mlforecast",
+)
 
 
 def library_versions() -> dict[str, str]:
@@ -77,6 +86,21 @@ class FittedModel:
             return np.asarray(self.pipeline.predict(self._features(X)), dtype=float)
         return self.labels_of(self.predict_proba(X))
 
+    def prediction_table(
+        self, table: pd.DataFrame | None, *, proba: bool = False, history: Any = None
+    ) -> pd.DataFrame:
+        """The CLI's output: a ``prediction`` column (and ``proba_<label>`` columns)."""
+        if table is None:
+            raise ModelError("give the table to predict: fitfinder predict MODEL TABLE")
+        if history is not None:
+            raise ModelError("--history is for forecast models; this model predicts tables")
+        result = pd.DataFrame({"prediction": self.predict(table)})
+        if proba and self.task != "regression":
+            probabilities = self.predict_proba(table)
+            for i, label in enumerate(self.labels):
+                result[f"proba_{label}"] = probabilities[:, i]
+        return result
+
     def labels_of(self, proba: np.ndarray) -> np.ndarray:
         """The user's labels for rows of ``predict_proba`` output (applies the threshold)."""
         return self.classes_[decide(proba, self.threshold)]
@@ -101,24 +125,41 @@ class FittedModel:
     # -- persistence --------------------------------------------------------------
     def save(self, path: str | os.PathLike, journal: str | os.PathLike | None = None) -> Path:
         """Write the model directory; copy the search journal beside it when given."""
-        out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self.pipeline, out / PIPELINE_FILE, compress=3)
-        description = {
-            "format_version": FORMAT_VERSION,
-            "task": self.task,
-            "metric": self.metric,
-            "labels": self.labels,
-            "schema": self.schema.to_dict(),
-            "versions": library_versions(),
-            **self.info,
-        }
-        (out / MODEL_FILE).write_text(json.dumps(description, indent=2, default=_jsonable))
+        description = {"labels": self.labels, **self.info}
+        out = write_directory(
+            path, self.pipeline, self.task, self.metric, self.schema, description, journal
+        )
         if self.sample is not None:
             self.sample.head(SAMPLE_ROWS).to_parquet(out / SAMPLE_FILE)
-        if journal is not None and Path(journal).resolve() != (out / JOURNAL_FILE).resolve():
-            _copy_sqlite(journal, out / JOURNAL_FILE)
         return out
+
+
+def write_directory(
+    path: str | os.PathLike,
+    pipeline: Any,
+    task: str,
+    metric: str,
+    schema: Any,
+    description: dict,
+    journal: str | os.PathLike | None = None,
+) -> Path:
+    """Write a model directory: the pipeline, ``model.json`` (task, metric, schema, library
+    versions and ``description``) and a copy of the search journal when given."""
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    joblib.dump(pipeline, out / PIPELINE_FILE, compress=3)
+    header = {
+        "format_version": FORMAT_VERSION,
+        "task": task,
+        "metric": metric,
+        "schema": schema.to_dict(),
+        "versions": library_versions(),
+    }
+    text = json.dumps({**header, **description}, indent=2, default=_jsonable)
+    (out / MODEL_FILE).write_text(text)
+    if journal is not None and Path(journal).resolve() != (out / JOURNAL_FILE).resolve():
+        _copy_sqlite(journal, out / JOURNAL_FILE)
+    return out
 
 
 def _copy_sqlite(source: str | os.PathLike, target: Path) -> None:
@@ -127,13 +168,25 @@ def _copy_sqlite(source: str | os.PathLike, target: Path) -> None:
         src.backup(dst)
 
 
-def load(path: str | os.PathLike) -> FittedModel:
-    """Load a model directory written by ``save``; refuses major version mismatches."""
-    folder = Path(path)
+def load(path: str | os.PathLike) -> Any:
+    """Load a model directory written by ``save`` (the task it was fitted for reads it);
+    refuses major version mismatches."""
+    from fitfinder.tasks import get_task
+
+    return get_task(read_description(path)["task"]).load(Path(path))
+
+
+def read_pipeline(folder: Path) -> tuple[dict, Any]:
+    """A model directory's description and pipeline, after the library version check."""
     description = read_description(folder)
     check_versions(description.get("versions", {}))
-    pipeline = joblib.load(folder / PIPELINE_FILE)
-    info = {k: v for k, v in description.items() if k not in _CORE_KEYS}
+    return description, joblib.load(folder / PIPELINE_FILE)
+
+
+def load_tabular(folder: Path) -> FittedModel:
+    """A tabular model directory as a :class:`FittedModel`."""
+    description, pipeline = read_pipeline(folder)
+    info = {k: v for k, v in description.items() if k not in CORE_KEYS}
     return FittedModel(
         pipeline=pipeline,
         schema=Schema.from_dict(description["schema"]),
@@ -166,7 +219,7 @@ def read_description(path: str | os.PathLike) -> dict:
         ) from exc
 
 
-_CORE_KEYS = {"format_version", "task", "metric", "labels", "schema", "versions"}
+CORE_KEYS = {"format_version", "task", "metric", "labels", "schema", "versions"}
 
 
 def check_versions(saved: dict[str, str]) -> None:

@@ -8,10 +8,19 @@ from fitfinder.errors import ConfigError
 from fitfinder.estimators import FAMILIES, get_family, select_families
 
 NAMES = ["glm", "lightgbm", "xgboost", "hist_gb", "extra_trees", "rf", "knn", "svm", "nn"]
+FORECASTERS = ["baseline", "global_lightgbm", "auto_ets", "auto_theta", "auto_arima"]
+FORECASTERS += ["auto_ces", "mstl", "global_xgboost", "global_extra_trees", "nhits"]
 
 
 def test_every_family_registered_cheap_first():
-    assert list(FAMILIES) == NAMES
+    assert list(FAMILIES) == NAMES + FORECASTERS
+
+
+def test_forecasting_selects_only_forecasters():
+    chosen = [f.name for f in select_families(None, "forecast", 1000, 300)]
+    assert chosen == FORECASTERS
+    with pytest.raises(ConfigError, match="'lightgbm' does not serve the forecast task"):
+        select_families(["lightgbm"], "forecast", 1000)
 
 
 def test_get_family():
@@ -38,7 +47,7 @@ def test_explicit_names_keep_their_order_and_ignore_row_limits():
 @pytest.mark.parametrize(
     ("names", "message"),
     [
-        (["glm", "foo"], r"unknown estimator 'foo'; choose from: glm, .*nn$"),
+        (["glm", "foo"], r"unknown estimator 'foo'; choose from: glm, .*nhits$"),
         ([], r"no estimators given"),
     ],
 )

@@ -41,4 +41,4 @@ def test_pipeline_with_a_stand_in_family_fits_and_predicts():
     proba = pipeline.predict_proba(schema.conform(frame.iloc[:5]))
     assert proba.shape == (5, 2) and np.allclose(proba.sum(axis=1), 1)
     assert (pipeline.predict(schema.conform(frame)) == target.y).mean() > 0.75
-    assert seen == [BuildContext("binary", len(frame), 1, 7, ())]
+    assert seen == [BuildContext("binary", len(frame), 1, 7, (), schema)]

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sklearn.base import BaseEstimator
 
 from fitfinder.search.space import Config, Space
 
-Task = Literal["binary", "multiclass", "regression"]
+Task = Literal["binary", "multiclass", "regression", "forecast"]
 TASKS: tuple[Task, ...] = ("binary", "multiclass", "regression")
 CLASSIFICATION: frozenset[str] = frozenset({"binary", "multiclass"})
 
 #: How a family wants its features prepared (see ``fitfinder.features``):
 #: ``scaled``  numeric imputed + standardised, categoricals one-hot, text TF-IDF (GLM, SVM, k-NN);
 #: ``trees``   numeric imputed, categoricals ordinal-encoded, text TF-IDF (sklearn forests);
-#: ``native``  numeric NaN kept, categoricals ordinal-encoded and flagged categorical (boosting).
-Preprocessing = Literal["scaled", "trees", "native"]
+#: ``native``  numeric NaN kept, categoricals ordinal-encoded and flagged categorical (boosting);
+#: ``frame``   the conformed frame as it is (forecasters read series, times and covariates).
+Preprocessing = Literal["scaled", "trees", "native", "frame"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class BuildContext:
     categorical_indices: tuple[
         int, ...
     ] = ()  # positions of categorical features after preprocessing
+    schema: Any = None  # the data's schema (forecasters read frequency, horizon, seasonality)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ import logging
 from fitfinder.errors import ConfigError, MissingExtraError
 from fitfinder.estimators import extra_trees, glm, hist_gb, knn, lgbm, neural, rf, svm, xgb
 from fitfinder.estimators.base import Family
+from fitfinder.tasks.forecast import families as forecast_families
+from fitfinder.tasks.forecast import neural as forecast_neural
 
 log = logging.getLogger("fitfinder")
 
@@ -23,10 +25,16 @@ FAMILIES: dict[str, Family] = {
         knn.FAMILY,
         svm.FAMILY,
         neural.FAMILY,
+        *forecast_families.FAMILIES,
+        forecast_neural.FAMILY,
     )
 }
 #: Families that need an optional extra: name -> module with ``EXTRA`` and ``available()``.
-OPTIONAL = {neural.FAMILY.name: neural}
+OPTIONAL = {
+    neural.FAMILY.name: neural,
+    forecast_neural.FAMILY.name: forecast_neural,
+    **{family.name: forecast_families for family in forecast_families.FAMILIES},
+}
 
 
 def get_family(name: str) -> Family:

@@ -22,5 +22,5 @@ def build_pipeline(
 ) -> Pipeline:
     """An unfitted ``Pipeline([("features", ...), ("model", ...)])`` over ``schema.conform`` output."""
     features, categorical = build_preprocessor(schema, family.preprocessing, n_rows=n_rows)
-    context = BuildContext(task, n_rows, n_threads, seed, categorical)
+    context = BuildContext(task, n_rows, n_threads, seed, categorical, schema)
     return Pipeline([("features", features), ("model", family.build(config, context))])

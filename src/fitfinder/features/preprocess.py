@@ -8,13 +8,13 @@ from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from fitfinder.data.schema import Role, Schema
 from fitfinder.errors import ConfigError
 from fitfinder.features.dates import DatetimeFeatures
 
-STYLES = ("scaled", "trees", "native")
+STYLES = ("scaled", "trees", "native", "frame")
 MISSING = "__missing__"
 ONE_HOT_MAX_CATEGORIES = 30
 ONE_HOT_MIN_FREQUENCY = 5  # rows; rarer levels share one "infrequent" column
@@ -39,6 +39,8 @@ def build_preprocessor(
     """
     if style not in STYLES:
         raise ConfigError(f"unknown preprocessing style '{style}'; use one of: {', '.join(STYLES)}")
+    if style == "frame":
+        return FunctionTransformer(), ()  # identity: the estimator reads the frame itself
     categorical = schema.features(Role.CATEGORICAL)
     numeric = schema.features(Role.NUMERIC, Role.BOOLEAN)
     dates = schema.features(Role.DATETIME)

@@ -45,8 +45,8 @@ class TrialData:
 
     @property
     def n_classes(self) -> int:
-        """Number of classes (0 for regression)."""
-        if self.task == "regression":
+        """Number of classes (0 when the task predicts values: regression, forecast)."""
+        if self.task not in ("binary", "multiclass"):
             return 0
         return len(self.labels) if self.labels is not None else int(np.max(self.y)) + 1
 

@@ -1,0 +1,91 @@
+"""Baseline forecasters (statsforecast): seasonal naive, naive, drift and the historical mean.
+
+Seasonal naive repeats each series' last season (the last value for a series shorter than one
+season, or when the schema has no season); naive its last value; drift extends the line from
+its first to its last value; mean forecasts its historical average.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from fitfinder.estimators.base import BuildContext, Family
+from fitfinder.search.space import Categorical, Config
+from fitfinder.tasks.forecast.families.statistical import (
+    TASKS,
+    ModelSpec,
+    Periods,
+    StatsForecaster,
+)
+from fitfinder.tasks.forecast.schema import ForecastSchema
+
+
+def _seasonal_naive(config: Config, periods: Periods) -> Any:
+    from statsforecast.models import Naive, SeasonalNaive
+
+    return SeasonalNaive(season_length=periods[0]) if periods else Naive()
+
+
+def _naive(config: Config, periods: Periods) -> Any:
+    from statsforecast.models import Naive
+
+    return Naive()
+
+
+def _drift(config: Config, periods: Periods) -> Any:
+    from statsforecast.models import RandomWalkWithDrift
+
+    return RandomWalkWithDrift()
+
+
+def _mean(config: Config, periods: Periods) -> Any:
+    from statsforecast.models import HistoricAverage
+
+    return HistoricAverage()
+
+
+METHODS = {
+    "seasonal_naive": ModelSpec(_seasonal_naive, min_seasons=1),
+    "naive": ModelSpec(_naive, periods="none"),
+    "drift": ModelSpec(_drift, periods="none"),
+    "mean": ModelSpec(_mean, periods="none"),
+}
+
+
+class BaselineForecaster(StatsForecaster):
+    """The ``method`` baseline (a key of ``METHODS``) of every series."""
+
+    def __init__(self, schema: ForecastSchema | None = None, method: str = "seasonal_naive"):
+        super().__init__(schema)
+        self.method = method
+
+    def _spec(self) -> ModelSpec:
+        return METHODS[self.method]
+
+    def _update(self, history: pd.DataFrame) -> None:
+        # A baseline is a function of the history with nothing estimated to keep, and
+        # HistoricAverage and RandomWalkWithDrift have no ``forward``: fit it on the new history.
+        self._fit(history)
+
+
+def build(config: Config, ctx: BuildContext) -> BaselineForecaster:
+    """An unfitted baseline forecaster for the context's schema."""
+    return BaselineForecaster(schema=ctx.schema, method=config["method"])
+
+
+FAMILY = Family(
+    name="baseline",
+    tasks=TASKS,
+    space={"method": Categorical(tuple(METHODS))},
+    low_cost={"method": "seasonal_naive"},
+    defaults={"method": "seasonal_naive"},
+    preprocessing="frame",
+    build=build,
+    cost=0.1,
+    description="Baselines (statsforecast): seasonal naive, naive, drift or the historical mean "
+    "of each series.",
+    supports_sample_weight=False,
+    alternatives=tuple({"method": method} for method in METHODS if method != "seasonal_naive"),
+)
