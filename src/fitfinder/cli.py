@@ -336,9 +336,10 @@ def _info(args) -> int:
     from fitfinder.model import load
 
     model = load(args.model)
-    description = {"task": model.task, "metric": model.metric, "labels": model.labels, **model.info}
+    description = model.description()
     description["size_on_disk_mb"] = round(_folder_mb(Path(args.model)), 3)
-    if model.sample is not None and len(model.sample):
+    sample = getattr(model, "sample", None)  # rows to time predict on (tables)
+    if sample is not None and len(sample):
         description["predict_ms_per_row"] = _latency(model)
     _emit(args, description, "\n".join(f"{k}: {v}" for k, v in description.items()))
     return 0

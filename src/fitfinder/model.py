@@ -86,6 +86,10 @@ class FittedModel:
             return np.asarray(self.pipeline.predict(self._features(X)), dtype=float)
         return self.labels_of(self.predict_proba(X))
 
+    def description(self) -> dict:
+        """What ``fitfinder info`` shows: task, metric, labels and the fit's record."""
+        return {"task": self.task, "metric": self.metric, "labels": self.labels, **self.info}
+
     def prediction_table(
         self, table: pd.DataFrame | None, *, proba: bool = False, history: Any = None
     ) -> pd.DataFrame:

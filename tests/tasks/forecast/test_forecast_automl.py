@@ -109,6 +109,9 @@ def test_cli_fits_and_forecasts_a_panel(series, tmp_path, capsys):
     forecast = pd.read_csv(tmp_path / "forecast.csv")
     assert len(forecast) == 8 * test["series_id"].nunique()
     assert {"series_id", "timestamp", "forecast", "q10", "q90"} <= set(forecast.columns)
+    assert main(["info", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["horizon"] == 8 and info["series"] == test["series_id"].nunique()
 
 
 def test_cli_bad_forecast_input_exits_2_with_one_line(series, tmp_path, capsys):

@@ -14,6 +14,9 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from fitfinder.errors import DataError
 from fitfinder.tasks.forecast.schema import ID, TARGET, TIME, ForecastSchema
 
+#: a forecast further outside its series' historical range than this many ranges blew up
+BLOW_UP = 10.0
+
 
 class Forecaster(RegressorMixin, BaseEstimator):
     """Base class of every forecasting family's estimator.
@@ -52,13 +55,29 @@ class Forecaster(RegressorMixin, BaseEstimator):
         h = int(steps.max()) if len(steps) else 0
         full = self._future(future, h)
         out = self._forecast(h, full)
-        if not np.isfinite(out["forecast"].to_numpy(dtype=float)).all():
-            raise ValueError(f"{type(self).__name__} gave non-finite forecasts")
+        self._check_sane(out)
         merged = future[[ID, TIME]].merge(out, on=[ID, TIME], how="left")
         values = merged["forecast"].to_numpy(dtype=float)
         if np.isnan(values).any():  # a subclass's _forecast left rows of the grid out
             raise ValueError(f"{type(self).__name__} gave no forecast for some rows")
         return values
+
+    def _check_sane(self, out: pd.DataFrame) -> None:
+        """ValueError for forecasts that are not finite or that blew up: further than
+        ``BLOW_UP`` times a series' historical range outside that range. The trial then fails,
+        so an unstable model is dropped from the search and the ensemble, never averaged in."""
+        values = out["forecast"].to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            raise ValueError(f"{type(self).__name__} gave non-finite forecasts")
+        bounds = self.history_.groupby(ID, sort=False, observed=True)[TARGET].agg(["min", "max"])
+        low, high = (bounds[c].reindex(out[ID]).to_numpy() for c in ("min", "max"))
+        span = np.maximum(high - low, np.maximum(np.abs(high), 1e-9))
+        wild = (values < low - BLOW_UP * span) | (values > high + BLOW_UP * span)
+        if wild.any():
+            raise ValueError(
+                f"{type(self).__name__} blew up: forecast {values[wild][0]:.4g} lies far outside "
+                f"its series' history [{low[wild][0]:.4g}, {high[wild][0]:.4g}]"
+            )
 
     # -- for subclasses -------------------------------------------------------------------
     def _fit(self, history: pd.DataFrame) -> None:

@@ -58,6 +58,21 @@ class ForecastModel:
         values = model._point(rows)
         return model._frame(rows, values)
 
+    def description(self) -> dict:
+        """What ``fitfinder info`` shows: the task, the panel's facts and the fit's record."""
+        return {
+            "task": self.task,
+            "metric": self.metric,
+            "horizon": self.schema.horizon,
+            "freq": self.schema.freq,
+            "seasonal_periods": list(self.schema.seasonal_periods),
+            "series": len(self.series),
+            "short_series": int(self.series["short"].sum()),
+            "known_covariates": list(self.schema.known_covariates),
+            "past_covariates": list(self.schema.past_covariates),
+            **self.info,
+        }
+
     def prediction_table(
         self, table: pd.DataFrame | None, *, proba: bool = False, history: Any = None
     ) -> pd.DataFrame:
