@@ -53,6 +53,14 @@ VENVS = {
         "import autogluon.tabular, torch, lightgbm, catboost, pyarrow",
         first=("torch==2.13.0",),  # the CPU build; an open range would pull a CUDA one
     ),
+    # AutoGluon-TimeSeries for bench/forecast_bench.py (its own venv: it pins statsforecast,
+    # mlforecast and pandas differently from fitfinder)
+    "autogluon-ts": Venv(
+        "autogluon-ts",
+        ("autogluon.timeseries==1.6.3", "pyarrow"),
+        "import autogluon.timeseries, torch, lightgbm, statsforecast, pyarrow",
+        first=("torch==2.13.0",),
+    ),
 }
 
 

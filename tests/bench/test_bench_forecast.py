@@ -113,6 +113,9 @@ def test_summary_counts_failures_as_failures_never_as_wins():
     )
     assert fb.best_in_hindsight(_rows(), "d2").system == "statsforecast:AutoTheta"
     assert fb.best_in_hindsight(_rows(), "nope") is None
+    alone = [r for r in _rows() if r.system == "fitfinder"]  # --systems fitfinder
+    assert "statsforecast on — (not run), beats AutoGluon on — (not run), not worse than " \
+        "seasonal naive on — (not run)" in fb.summary_line(alone, 60.0)  # fmt: skip
 
 
 def test_markdown_puts_the_systems_side_by_side():
