@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import sys
-import threading
-import time
-from contextlib import contextmanager
 
 import httpx
 import numpy as np
 import pandas as pd
 import pytest
-import uvicorn
 
 from fitfinder.data import Schema, prepare_target
 from fitfinder.errors import MissingExtraError
@@ -46,27 +41,8 @@ def model_dir(credit, tmp_path_factory):
     return folder, model, test.drop(columns="Status")
 
 
-@contextmanager
-def live_server(app):
-    """uvicorn on 127.0.0.1 at a free port, in a thread; yields the base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-
-
 @pytest.fixture(scope="module")
-def servers(model_dir):
+def servers(model_dir, live_server):
     """Clients of three live servers: ONNX, native, and ONNX with an API key and a small limit."""
     folder = model_dir[0]
     apps = {
@@ -232,7 +208,7 @@ def test_api_key_is_checked_on_every_request(servers, model_dir):
     assert servers["onnx"].get("/health").status_code == 200  # no key configured: open
 
 
-def test_api_key_comes_from_the_environment(model_dir, monkeypatch):
+def test_api_key_comes_from_the_environment(model_dir, monkeypatch, live_server):
     monkeypatch.setenv("FITFINDER_API_KEY", KEY)
     app = create_app(model_dir[0])
     with live_server(app) as url:

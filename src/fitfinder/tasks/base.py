@@ -77,6 +77,12 @@ class Task(ABC):
     def load(self, folder: Path) -> Any:
         """The model saved in ``folder`` (a directory its ``save`` wrote)."""
 
+    @abstractmethod
+    def add_routes(self, app: Any, folder: Path, settings: Any, metrics: Any) -> str:
+        """Add this task's ``/predict``, ``/schema`` and ``/metadata`` to the FastAPI ``app``
+        serving the model in ``folder`` (``settings``: :class:`fitfinder.serve.http.ServeSettings`);
+        returns the kind of backend that answers."""
+
     def describe_model(self, model: Any) -> list[str]:
         """Lines the fit reports about the model beyond its score (none by default)."""
         return []

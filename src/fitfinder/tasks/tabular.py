@@ -85,6 +85,11 @@ class TabularTask(Task):
             sample=data.X.iloc[data.folds[0][1][:SAMPLE_ROWS]],  # for the ONNX parity check
         )
 
+    def add_routes(self, app: Any, folder: Path, settings: Any, metrics: Any) -> str:
+        from fitfinder.serve.tabular import add_routes
+
+        return add_routes(app, folder, settings, metrics)
+
     def load(self, folder: Path) -> FittedModel:
         return load_tabular(folder)
 

@@ -136,6 +136,11 @@ class ForecastTask(Task):
             info=info,
         )
 
+    def add_routes(self, app: Any, folder: Path, settings: Any, metrics: Any) -> str:
+        from fitfinder.tasks.forecast.serving import add_routes
+
+        return add_routes(app, folder, settings, metrics)
+
     def load(self, folder: Path) -> ForecastModel:
         return ForecastModel.load(folder)
 
