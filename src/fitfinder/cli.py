@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fitfinder.errors import FitfinderError
+from fitfinder.errors import ConfigError, FitfinderError
 from fitfinder.search.pruners import PRUNERS
 from fitfinder.search.strategies import STRATEGIES
 
@@ -59,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     board = _command(commands, "leaderboard", "the trials of a saved model's search", _leaderboard)
     board.add_argument("model", help="model directory")
     board.add_argument("--top", type=int, default=None, help="show only the best N trials")
+    board.add_argument(
+        "--per-series",
+        action="store_true",
+        help="forecast models: each series' backtest MASE beside seasonal naive's, worst first",
+    )
     info = _command(commands, "info", "what a saved model is", _info)
     info.add_argument("model", help="model directory")
     _command(commands, "families", "the algorithm set and each family's search space", _families)
@@ -251,8 +256,6 @@ def _fit(args) -> int:
 
 
 def _read_json(path: str | None, flag: str) -> Any:
-    from fitfinder.errors import ConfigError
-
     if path is None:
         return None
     try:
@@ -312,6 +315,8 @@ def _leaderboard(args) -> int:
     from fitfinder.storage import Journal
 
     model = load(args.model)
+    if args.per_series:
+        return _series_leaderboard(args, model)
     journal_file = Path(args.model) / JOURNAL_FILE
     if not journal_file.is_file():
         raise FitfinderError(
@@ -323,6 +328,19 @@ def _leaderboard(args) -> int:
     if args.top:
         table = table.head(args.top)
     _emit(args, json.loads(table.to_json(orient="records")), _table_text(table))
+    return 0
+
+
+def _series_leaderboard(args, model) -> int:
+    if not hasattr(model, "series_leaderboard"):
+        raise ConfigError(
+            f"--per-series is for forecast models; {args.model} is a {model.task} model"
+        )
+    table = model.series_leaderboard()
+    if args.top:
+        table = table.head(args.top)
+    text = table.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+    _emit(args, json.loads(table.to_json(orient="records")), text)
     return 0
 
 

@@ -59,6 +59,8 @@ def test_fit_predict_leaderboard_info(fitted):
     assert summary["best_family"] in ("ensemble", singles[0]["family"])
     info = run_cli("info", folder / "model", "--json")
     assert json.loads(info.stdout)["task"] == "regression"
+    per_series = run_cli("leaderboard", folder / "model", "--per-series")
+    assert per_series.returncode == 2 and "for forecast models" in per_series.stderr
 
 
 def test_families_lists_the_algorithm_set():

@@ -112,6 +112,13 @@ def test_cli_fits_and_forecasts_a_panel(series, tmp_path, capsys):
     assert main(["info", str(out), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["horizon"] == 8 and info["series"] == test["series_id"].nunique()
+    assert main(["leaderboard", str(out), "--per-series", "--json"]) == 0
+    board = pd.DataFrame(json.loads(capsys.readouterr().out))
+    validated = info["series"] - info["short_series"]
+    assert len(board) == validated and board["backtest_mase"].is_monotonic_decreasing
+    ratio = board["backtest_mase"] / board["seasonal_naive_mase"]
+    np.testing.assert_allclose(board["ratio"], ratio)
+    assert board["seasonal_naive_mase"].gt(0).all()
 
 
 def test_cli_bad_forecast_input_exits_2_with_one_line(series, tmp_path, capsys):

@@ -22,6 +22,7 @@ from fitfinder.tasks.forecast.data import conform_future, conform_history
 from fitfinder.tasks.forecast.forecaster import Forecaster
 from fitfinder.tasks.forecast.intervals import Intervals
 from fitfinder.tasks.forecast.schema import ID, TIME, ForecastSchema
+from fitfinder.tasks.forecast.series import series_leaderboard
 
 SERIES_FILE = "series.parquet"
 TASK = "forecast"
@@ -72,6 +73,10 @@ class ForecastModel:
             "past_covariates": list(self.schema.past_covariates),
             **self.info,
         }
+
+    def series_leaderboard(self) -> pd.DataFrame:
+        """Each validated series' backtest MASE beside seasonal naive's, worst first."""
+        return series_leaderboard(self.series)
 
     def prediction_table(
         self, table: pd.DataFrame | None, *, proba: bool = False, history: Any = None

@@ -24,7 +24,8 @@ from fitfinder.tasks.forecast import intervals as conformal
 from fitfinder.tasks.forecast.data import Panel, backtest_folds, prepare_panel, series_scales
 from fitfinder.tasks.forecast.metrics import METRICS, SCALED
 from fitfinder.tasks.forecast.model import ForecastModel, forecasters
-from fitfinder.tasks.forecast.schema import ID, TIME
+from fitfinder.tasks.forecast.schema import ID
+from fitfinder.tasks.forecast.series import series_table
 from fitfinder.trials import TrialData
 
 TASK = "forecast"
@@ -131,7 +132,7 @@ class ForecastTask(Task):
             schema=data.schema,
             metric=data.metric.name,
             intervals=intervals,
-            series=_series_table(problem, backtest, validation),
+            series=series_table(problem, backtest),
             fallback=_fallback(state),
             info=info,
         )
@@ -199,34 +200,6 @@ def _backtest(problem: Problem, validation: Validation | None):
         return None
     f, y, scale = predicted[rows], data.y[rows], problem.state.scale[rows]
     return (y - f) / scale, step, window, f, y, scale, rows
-
-
-def _series_table(problem: Problem, backtest, validation) -> pd.DataFrame:
-    """Per series: its scale, last timestamp, whether it is short, and its backtest score."""
-    state = problem.state
-    X = state.panel.X
-    table = X.groupby(ID, observed=True)[TIME].max().rename("end").to_frame()
-    table["short"] = table.index.isin(state.panel.short_series)
-    searched = problem.data.X
-    scales = pd.Series(state.scale, index=searched[ID]).groupby(level=0, observed=True).first()
-    table["scale"] = scales.reindex(table.index)
-    if table["short"].any():
-        short = table.index[table["short"]]
-        table.loc[short, "scale"] = _short_scales(state).reindex(short).to_numpy()
-    if backtest is not None:
-        residual, *_, rows = backtest
-        ids = searched[ID].to_numpy()[rows]
-        table["backtest_mase"] = pd.Series(np.abs(residual)).groupby(ids).mean()
-    return table
-
-
-def _short_scales(state: PanelState) -> pd.Series:
-    """Short series' interval unit: the mean absolute step-to-step change of their history."""
-    X = state.panel.X
-    short = X[ID].isin(state.panel.short_series)
-    y = pd.Series(state.panel.y[short.to_numpy()], index=X.loc[short, ID].to_numpy())
-    change = y.groupby(level=0, observed=True).diff().abs()
-    return change.groupby(level=0, observed=True).mean().fillna(1.0).replace(0.0, 1.0)
 
 
 def _fallback(state: PanelState):
