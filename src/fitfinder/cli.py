@@ -447,6 +447,11 @@ def _serve_parser(commands) -> None:
         help="auto: the ONNX graph when model.onnx is in the directory, else the native model",
     )
     serve.add_argument(
+        "--onnx-only",
+        action="store_true",
+        help="serve only the exported graph: nothing in the directory is unpickled",
+    )
+    serve.add_argument(
         "--max-body-mb", type=float, default=10.0, help="largest request body accepted (MB)"
     )
 
@@ -457,6 +462,8 @@ def _serve(args) -> int:
     require_serve()
     from fitfinder.serve import serve
 
+    if args.onnx_only and args.backend == "native":
+        raise ConfigError("--onnx-only serves the ONNX graph; drop --backend native")
     if not args.quiet:
         print(f"serving {args.model} on http://{args.host}:{args.port} (docs at /docs)")
     serve(
@@ -464,7 +471,7 @@ def _serve(args) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        backend=args.backend,
+        backend="onnx" if args.onnx_only else args.backend,
         max_body_bytes=int(args.max_body_mb * 1024 * 1024),
     )
     return 0

@@ -3,7 +3,8 @@
 A model directory holds ``model.json`` (schema, task, metric, labels, best config, decision
 threshold, library versions, data fingerprint), ``pipeline.joblib`` (the fitted scikit-learn
 pipeline), ``sample.parquet`` (up to 200 conformed validation rows, for the ONNX parity check) and, when
-the model came from a search, ``journal.db`` (every trial, for the leaderboard).
+the model came from a search, ``journal.db`` (every trial, for the leaderboard). How it is
+written and checked: :mod:`fitfinder.modeldir`.
 """
 
 from __future__ import annotations
@@ -23,18 +24,19 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from fitfinder import modeldir
 from fitfinder.data import Schema, as_frame
 from fitfinder.errors import ModelError
+from fitfinder.modeldir import MODEL_FILE, Writer
 from fitfinder.threshold import decide
 
 log = logging.getLogger("fitfinder")
 
-MODEL_FILE = "model.json"
 PIPELINE_FILE = "pipeline.joblib"
 JOURNAL_FILE = "journal.db"
 SAMPLE_FILE = "sample.parquet"
 SAMPLE_ROWS = 200
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: model.json records each file's SHA-256
 TRACKED_LIBRARIES = (
     "fitfinder",
     "scikit-learn",
@@ -130,12 +132,14 @@ class FittedModel:
     def save(self, path: str | os.PathLike, journal: str | os.PathLike | None = None) -> Path:
         """Write the model directory; copy the search journal beside it when given."""
         description = {"labels": self.labels, **self.info}
-        out = write_directory(
-            path, self.pipeline, self.task, self.metric, self.schema, description, journal
-        )
+        description.pop("onnx", None)  # a graph exported earlier is not part of this save
+        files = {}
         if self.sample is not None:
-            self.sample.head(SAMPLE_ROWS).to_parquet(out / SAMPLE_FILE)
-        return out
+            sample = self.sample.head(SAMPLE_ROWS)
+            files[SAMPLE_FILE] = sample.to_parquet
+        return write_directory(
+            path, self.pipeline, self.task, self.metric, self.schema, description, journal, files
+        )
 
 
 def write_directory(
@@ -146,12 +150,20 @@ def write_directory(
     schema: Any,
     description: dict,
     journal: str | os.PathLike | None = None,
+    files: dict[str, Writer] | None = None,
 ) -> Path:
-    """Write a model directory: the pipeline, ``model.json`` (task, metric, schema, library
-    versions and ``description``) and a copy of the search journal when given."""
+    """Write a model directory: the pipeline, the extra ``files`` (name -> writer), a copy of
+    the search journal when given, and ``model.json`` last (task, metric, schema, library
+    versions, ``description`` and each file's hash; see :mod:`fitfinder.modeldir`)."""
+    from fitfinder.export import ONNX_FILE
+
     out = Path(path)
-    out.mkdir(parents=True, exist_ok=True)
-    joblib.dump(pipeline, out / PIPELINE_FILE, compress=3)
+    modeldir.begin(out, leftovers=(PIPELINE_FILE, SAMPLE_FILE, ONNX_FILE))
+    writers = {PIPELINE_FILE: lambda p: joblib.dump(pipeline, p, compress=3), **(files or {})}
+    for name, writer in writers.items():
+        modeldir.write_file(out, name, writer)
+    if journal is not None and Path(journal).resolve() != (out / JOURNAL_FILE).resolve():
+        _copy_sqlite(journal, out / JOURNAL_FILE)
     header = {
         "format_version": FORMAT_VERSION,
         "task": task,
@@ -159,10 +171,7 @@ def write_directory(
         "schema": schema.to_dict(),
         "versions": library_versions(),
     }
-    text = json.dumps({**header, **description}, indent=2, default=_jsonable)
-    (out / MODEL_FILE).write_text(text)
-    if journal is not None and Path(journal).resolve() != (out / JOURNAL_FILE).resolve():
-        _copy_sqlite(journal, out / JOURNAL_FILE)
+    modeldir.commit(out, {**header, **description}, writers, default=_jsonable)
     return out
 
 
@@ -172,18 +181,30 @@ def _copy_sqlite(source: str | os.PathLike, target: Path) -> None:
         src.backup(dst)
 
 
-def load(path: str | os.PathLike) -> Any:
+def load(path: str | os.PathLike, trusted: bool = True) -> Any:
     """Load a model directory written by ``save`` (the task it was fitted for reads it);
-    refuses major version mismatches."""
+    refuses major version mismatches and files that do not match their recorded hashes.
+
+    Loading a trusted directory unpickles its pipeline, which can run any code: load only
+    directories you or your pipeline wrote. ``trusted=False`` loads only the exported ONNX
+    graph (an :class:`fitfinder.export.OnnxModel`, the same predict API) and unpickles nothing.
+    """
+    if not trusted:
+        from fitfinder.export import load_onnx
+
+        return load_onnx(path)
     from fitfinder.tasks import get_task
 
     return get_task(read_description(path)["task"]).load(Path(path))
 
 
 def read_pipeline(folder: Path) -> tuple[dict, Any]:
-    """A model directory's description and pipeline, after the library version check."""
+    """A model directory's description and pipeline, after the library version check and the
+    check of every file against the hash ``model.json`` recorded (before anything is
+    unpickled)."""
     description = read_description(folder)
     check_versions(description.get("versions", {}))
+    modeldir.verify(folder, description)
     return description, joblib.load(folder / PIPELINE_FILE)
 
 
@@ -223,7 +244,15 @@ def read_description(path: str | os.PathLike) -> dict:
         ) from exc
 
 
-CORE_KEYS = {"format_version", "task", "metric", "labels", "schema", "versions"}
+CORE_KEYS = {
+    "format_version",
+    "task",
+    "metric",
+    "labels",
+    "schema",
+    "versions",
+    modeldir.HASHES_KEY,
+}
 
 
 def check_versions(saved: dict[str, str]) -> None:

@@ -61,6 +61,8 @@ def test_fit_predict_leaderboard_info(fitted):
     assert json.loads(info.stdout)["task"] == "regression"
     per_series = run_cli("leaderboard", folder / "model", "--per-series")
     assert per_series.returncode == 2 and "for forecast models" in per_series.stderr
+    clash = run_cli("serve", folder / "model", "--onnx-only", "--backend", "native")
+    assert clash.returncode == 2 and "drop --backend native" in clash.stderr
 
 
 def test_families_lists_the_algorithm_set():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import shutil
 import sys
 
 import httpx
@@ -238,7 +238,6 @@ def test_a_loaded_backend_has_answered_the_saved_sample_once(model_dir, backend,
 
 def test_a_model_without_a_saved_sample_loads_without_warming_up(model_dir, tmp_path, monkeypatch):
     folder = tmp_path / "no_sample"
-    shutil.copytree(model_dir[0], folder)
-    (folder / "sample.parquet").unlink()
+    dataclasses.replace(model_dir[1], sample=None).save(folder)
     monkeypatch.setattr(Backend, "answer", lambda *_: pytest.fail("answered without a sample"))
     assert load_backend(folder, "native").kind == "native"

@@ -8,6 +8,7 @@ rows; a difference above ``TOLERANCE`` (or any differing label) fails the export
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from fitfinder import modeldir
 from fitfinder.ensemble.model import PROBA_FLOOR
 from fitfinder.errors import DataError, ModelError
 from fitfinder.export.features import add_features, input_type
@@ -63,8 +65,8 @@ def export_onnx(
         print(describe_parity(report))
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(graph)
-    report = {"file": out.name, **report}
+    modeldir.write_file(out.parent, out.name, lambda temporary: temporary.write_bytes(graph))
+    report = {"file": out.name, "sha256": hashlib.sha256(graph).hexdigest(), **report}
     model.info["onnx"] = report
     _record(model, out.parent, report)
     return report
@@ -217,10 +219,9 @@ def describe_parity(report: dict) -> str:
 
 
 def _record(model: FittedModel, folder: Path, report: dict) -> None:
-    """Store the report in ``folder/model.json`` when that file describes this model."""
-    from fitfinder.model import MODEL_FILE
-
-    target = folder / MODEL_FILE
+    """Store the report in ``folder/model.json`` when that file describes this model (the
+    graph's hash in it is what ``load_onnx`` checks the file against)."""
+    target = folder / modeldir.MODEL_FILE
     if not target.is_file():
         return
     description = json.loads(target.read_text())
@@ -228,4 +229,4 @@ def _record(model: FittedModel, folder: Path, report: dict) -> None:
         log.warning("%s describes another model; the parity report was not stored there", target)
         return
     description["onnx"] = report
-    target.write_text(json.dumps(description, indent=2))
+    modeldir.rewrite_description(folder, description)

@@ -84,6 +84,20 @@ def _feed(values, role: Role) -> np.ndarray:
     return values.reshape(-1, 1)
 
 
+def check_graph(path: Path, description: dict) -> None:
+    """ModelError unless ``path`` is the graph exported from the model ``description``
+    describes (its hash is recorded there by ``export_onnx``): a graph left from an earlier
+    model, or copied in from another, is never used."""
+    from fitfinder.modeldir import file_hash
+
+    recorded = (description.get("onnx") or {}).get("sha256")
+    if recorded is None or file_hash(path) != recorded:
+        raise ModelError(
+            f"{path} was not exported from the model in {path.parent} (stale or foreign); "
+            f"run: fitfinder export {path.parent}"
+        )
+
+
 def load_onnx(folder: str | os.PathLike, threads: int | None = None) -> OnnxModel:
     """The ``model.onnx`` of a model directory, with the schema and labels of its model.json."""
     from fitfinder.model import read_description
@@ -92,5 +106,6 @@ def load_onnx(folder: str | os.PathLike, threads: int | None = None) -> OnnxMode
     if not path.is_file():
         raise ModelError(f"no {ONNX_FILE} in {folder}; run: fitfinder export {folder}")
     description = read_description(folder)
+    check_graph(path, description)
     schema = Schema.from_dict(description["schema"])
     return OnnxModel(path, schema, description["task"], description.get("labels"), threads)

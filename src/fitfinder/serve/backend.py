@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from fitfinder.data import Schema
-from fitfinder.errors import ConfigError, MissingExtraError
+from fitfinder.errors import ConfigError, MissingExtraError, ModelError
 from fitfinder.export import ONNX_FILE
 from fitfinder.model import load, read_description, read_sample
 
@@ -66,7 +66,8 @@ def _load(folder: str | os.PathLike, kind: str, threads: int | None) -> Backend:
         raise ConfigError(f"unknown backend '{kind}'; use one of: {', '.join(BACKENDS)}")
     description = read_description(folder)
     has_graph = (Path(folder) / ONNX_FILE).is_file()
-    if kind == "onnx" or (kind == "auto" and has_graph and _onnxruntime_installed()):
+    usable = has_graph and _onnxruntime_installed() and _current_graph(folder, description)
+    if kind == "onnx" or (kind == "auto" and usable):
         from fitfinder.export import load_onnx
 
         model = load_onnx(folder, threads=threads)
@@ -77,6 +78,18 @@ def _load(folder: str | os.PathLike, kind: str, threads: int | None) -> Backend:
         )
     model = load(folder)
     return Backend("native", model.schema, model.task, model.labels, description, model)
+
+
+def _current_graph(folder: str | os.PathLike, description: dict) -> bool:
+    """Whether the directory's graph was exported from its model (warns when not)."""
+    from fitfinder.export.runtime import check_graph
+
+    try:
+        check_graph(Path(folder) / ONNX_FILE, description)
+    except ModelError as exc:
+        log.warning("%s: serving the native model", exc)
+        return False
+    return True
 
 
 def _onnxruntime_installed() -> bool:

@@ -136,11 +136,10 @@ class ForecastModel:
             "intervals": None if self.intervals is None else self.intervals.to_dict(),
         }
         parts = {"forecast": self.pipeline, "fallback": self.fallback}
-        out = write_directory(
-            path, parts, self.task, self.metric, self.schema, description, journal
+        files = {SERIES_FILE: self.series.reset_index().to_parquet}
+        return write_directory(
+            path, parts, self.task, self.metric, self.schema, description, journal, files
         )
-        self.series.reset_index().to_parquet(out / SERIES_FILE)
-        return out
 
     @classmethod
     def load(cls, folder: Path) -> ForecastModel:
