@@ -454,6 +454,12 @@ def _serve_parser(commands) -> None:
     serve.add_argument(
         "--max-body-mb", type=float, default=10.0, help="largest request body accepted (MB)"
     )
+    serve.add_argument(
+        "--max-rows", type=int, default=100_000, help="most rows in one request (413 above)"
+    )
+    serve.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds one request may predict (503 after)"
+    )
 
 
 def _serve(args) -> int:
@@ -473,6 +479,8 @@ def _serve(args) -> int:
         workers=args.workers,
         backend="onnx" if args.onnx_only else args.backend,
         max_body_bytes=int(args.max_body_mb * 1024 * 1024),
+        max_rows=args.max_rows,
+        timeout=args.timeout,
     )
     return 0
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
@@ -17,7 +19,7 @@ from fitfinder.estimators import FAMILIES
 from fitfinder.export import export_onnx
 from fitfinder.features import build_pipeline
 from fitfinder.model import FittedModel
-from fitfinder.serve import create_app, require_serve
+from fitfinder.serve import create_app, require_serve, serve
 from fitfinder.serve.backend import Backend, load_backend
 
 KEY = "s3cret-key"
@@ -196,24 +198,80 @@ def test_oversized_body_gets_413(servers, model_dir):
     assert response.status_code == 413 and "limit" in response.json()["error"]
 
 
-def test_api_key_is_checked_on_every_request(servers, model_dir):
+def test_api_key_is_checked_on_every_request_but_the_probes(servers, model_dir):
     client, row = servers["guarded"], [one_row(model_dir)]
-    for path in ("/health", "/schema", "/metrics", "/docs"):
+    for path in ("/schema", "/metadata", "/metrics", "/docs"):
         assert client.get(path).status_code == 401
     assert client.post("/predict", json=row).status_code == 401
     assert client.post("/predict", json=row, headers={"X-API-Key": "wrong"}).status_code == 401
     assert client.post("/predict", json=row, headers={"X-API-Key": KEY}).status_code == 200
     bearer = {"Authorization": f"Bearer {KEY}"}
-    assert client.get("/health", headers=bearer).status_code == 200
-    assert servers["onnx"].get("/health").status_code == 200  # no key configured: open
+    assert client.get("/schema", headers=bearer).status_code == 200
+    assert client.get("/health").json()["status"] == "ok"  # liveness and readiness stay open
+    assert client.get("/ready").json()["status"] == "ready"
+    assert servers["onnx"].get("/schema").status_code == 200  # no key configured: open
 
 
 def test_api_key_comes_from_the_environment(model_dir, monkeypatch, live_server):
     monkeypatch.setenv("FITFINDER_API_KEY", KEY)
     app = create_app(model_dir[0])
     with live_server(app) as url:
-        assert httpx.get(f"{url}/health").status_code == 401
-        assert httpx.get(f"{url}/health", headers={"X-API-Key": KEY}).status_code == 200
+        assert httpx.get(f"{url}/schema").status_code == 401
+        assert httpx.get(f"{url}/schema", headers={"X-API-Key": KEY}).status_code == 200
+
+
+def test_a_batch_over_the_row_cap_is_refused(model_dir, live_server):
+    app = create_app(model_dir[0], max_rows=5, api_key="")
+    rows = records(model_dir[2].head(6))
+    with live_server(app) as url:
+        response = httpx.post(f"{url}/predict", json=rows)
+        assert response.status_code == 413 and "5-row limit" in response.json()["error"]
+        assert httpx.post(f"{url}/predict", json=rows[:5]).status_code == 200
+
+
+def _slow(monkeypatch, seconds: float) -> None:
+    original = Backend.answer
+
+    def answer(self, columns):
+        time.sleep(seconds)
+        return original(self, columns)
+
+    monkeypatch.setattr(Backend, "answer", answer)
+
+
+def test_a_slow_prediction_times_out_without_blocking_other_requests(
+    model_dir, live_server, monkeypatch
+):
+    app = create_app(model_dir[0], backend="native", timeout=0.5, api_key="")
+    _slow(monkeypatch, 2.0)
+    with live_server(app) as url, ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(httpx.post, f"{url}/predict", json=[one_row(model_dir)], timeout=10)
+        time.sleep(0.2)
+        start = time.perf_counter()
+        assert httpx.get(f"{url}/health").status_code == 200
+        assert time.perf_counter() - start < 0.4  # the event loop was free
+        response = pending.result()
+    assert response.status_code == 503 and "took over 0.5 s" in response.json()["error"]
+
+
+def test_shutdown_finishes_requests_in_flight(model_dir, live_server, monkeypatch):
+    app = create_app(model_dir[0], backend="native", api_key="")
+    _slow(monkeypatch, 1.0)
+    with ThreadPoolExecutor(1) as pool:
+        with live_server(app) as url:
+            pending = pool.submit(httpx.post, f"{url}/predict", json=[one_row(model_dir)])
+            time.sleep(0.3)
+        assert pending.result().status_code == 200  # the server stopped after answering
+
+
+def test_a_public_host_without_a_key_is_warned_about(model_dir, monkeypatch, caplog):
+    monkeypatch.delenv("FITFINDER_API_KEY", raising=False)
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: None)
+    serve(model_dir[0], host="0.0.0.0")
+    assert "without an API key" in caplog.text
+    caplog.clear()
+    serve(model_dir[0], host="127.0.0.1")
+    assert "without an API key" not in caplog.text
 
 
 def test_missing_serve_extra_names_the_extra(monkeypatch):

@@ -134,3 +134,11 @@ def test_health_schema_and_metadata_describe_the_forecast(client):
 def test_a_forecast_model_has_no_onnx_backend(forecast_model):
     with pytest.raises(ConfigError, match="native"):
         create_app(forecast_model[0], backend="onnx")
+
+
+def test_future_and_history_rows_count_against_the_row_cap(forecast_model, live_server):
+    folder, _, future = forecast_model
+    app = create_app(folder, max_rows=len(future) - 1, api_key="")
+    with live_server(app) as url:
+        response = httpx.post(f"{url}/predict", json={"future": _json_rows(future)}, timeout=60)
+    assert response.status_code == 413 and "row limit" in response.json()["error"]

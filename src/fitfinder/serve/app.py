@@ -2,27 +2,40 @@
 
 The model's task adds its own ``POST /predict``, ``GET /schema`` and ``/metadata`` (tabular
 models: :mod:`fitfinder.serve.tabular`; forecasts: :mod:`fitfinder.tasks.forecast.serving`);
-every app has ``GET /health``, ``/metrics`` (Prometheus text) and OpenAPI docs at ``/docs``.
-With an API key (``FITFINDER_API_KEY``) every request needs ``X-API-Key: <key>`` or
-``Authorization: Bearer <key>``.
+every app has ``GET /health`` (liveness), ``/ready`` (readiness), ``/metrics`` (Prometheus
+text) and OpenAPI docs at ``/docs``. With an API key (``FITFINDER_API_KEY``) every request but
+the two probes needs ``X-API-Key: <key>`` or ``Authorization: Bearer <key>``.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
+import logging
 import os
 import time
+from dataclasses import asdict
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from fitfinder.model import read_description
-from fitfinder.serve.http import DEFAULT_MAX_BODY_BYTES, ServeSettings
+from fitfinder.serve.http import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_ROWS,
+    DEFAULT_TIMEOUT,
+    ServeSettings,
+)
 from fitfinder.serve.metrics import Metrics
 from fitfinder.tasks import get_task
 
 API_KEY_ENV = "FITFINDER_API_KEY"
-ENV_PREFIX = "FITFINDER_SERVE_"  # settings handed to worker processes (--workers > 1)
+SETTINGS_ENV = "FITFINDER_SERVE_SETTINGS"  # JSON settings for worker processes (--workers > 1)
+OPEN_PATHS = frozenset({"/health", "/ready"})  # probes answer without the key
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+GRACE_SECONDS = 30  # in-flight requests get this long to finish after SIGTERM / Ctrl-C
+
+log = logging.getLogger("fitfinder")
 
 
 def create_app(
@@ -30,10 +43,17 @@ def create_app(
     *,
     backend: str = "auto",
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    timeout: float = DEFAULT_TIMEOUT,
     api_key: str | None = None,
     threads: int | None = 1,
 ) -> FastAPI:
     """The app serving the model in ``model_dir``; ``api_key`` defaults to $FITFINDER_API_KEY."""
+    settings = ServeSettings(backend, max_body_bytes, max_rows, timeout, threads)
+    return _app(model_dir, settings, api_key)
+
+
+def _app(model_dir: str | os.PathLike, settings: ServeSettings, api_key: str | None) -> FastAPI:
     description = read_description(model_dir)
     key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
     metrics = Metrics()
@@ -41,7 +61,6 @@ def create_app(
         title="fitfinder model",
         version=str(description.get("versions", {}).get("fitfinder", "")),
     )
-    settings = ServeSettings(backend, max_body_bytes, threads)
     kind = get_task(description["task"]).add_routes(app, model_dir, settings, metrics)
     _common_routes(app, kind, metrics)
     app.add_middleware(_Guard, api_key=key, metrics=metrics, paths=_paths(app))
@@ -49,19 +68,22 @@ def create_app(
 
 
 def app_from_env() -> FastAPI:
-    """``create_app`` with settings from the environment (uvicorn factory for --workers > 1)."""
-    env = os.environ
-    return create_app(
-        env[f"{ENV_PREFIX}DIR"],
-        backend=env.get(f"{ENV_PREFIX}BACKEND", "auto"),
-        max_body_bytes=int(env.get(f"{ENV_PREFIX}MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
-    )
+    """The app of the settings ``serve`` put in the environment (uvicorn factory for
+    ``--workers`` > 1)."""
+    settings = json.loads(os.environ[SETTINGS_ENV])
+    return _app(settings.pop("model_dir"), ServeSettings(**settings), None)
 
 
 def _common_routes(app: FastAPI, kind: str, metrics: Metrics) -> None:
     @app.get("/health")
     def health() -> dict:
+        """Liveness: the process answers (open without the API key)."""
         return {"status": "ok", "backend": kind}
+
+    @app.get("/ready")
+    def ready() -> dict:
+        """Readiness: the model is loaded and warmed up (open without the API key)."""
+        return {"status": "ready", "backend": kind}
 
     @app.get("/metrics", response_class=PlainTextResponse)
     def prometheus() -> PlainTextResponse:
@@ -87,7 +109,7 @@ class _Guard:
             await send(message)
 
         try:
-            if self.api_key and not self._authorized(scope):
+            if self.api_key and scope["path"] not in OPEN_PATHS and not self._authorized(scope):
                 denied = JSONResponse(
                     {
                         "error": "missing or wrong API key: send X-API-Key or Authorization: Bearer",
@@ -124,20 +146,32 @@ def serve(
     workers: int = 1,
     backend: str = "auto",
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> None:
-    """Run the server with uvicorn until interrupted; loopback only unless ``host`` says otherwise."""
+    """Run the server with uvicorn until interrupted (in-flight requests finish first);
+    loopback only unless ``host`` says otherwise."""
     import uvicorn
 
-    app = create_app(model_dir, backend=backend, max_body_bytes=max_body_bytes)  # fails early
-    options = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    settings = ServeSettings(backend, max_body_bytes, max_rows, timeout)
+    app = _app(model_dir, settings, None)  # fails early, before any worker starts
+    if host not in LOOPBACK and not os.environ.get(API_KEY_ENV):
+        log.warning(
+            "serving on %s without an API key: anyone who can reach port %d can use the model; "
+            "set %s",
+            host,
+            port,
+            API_KEY_ENV,
+        )
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_graceful_shutdown": GRACE_SECONDS,
+    }
     if workers <= 1:
         uvicorn.run(app, **options)
         return
-    os.environ.update(
-        {
-            f"{ENV_PREFIX}DIR": str(model_dir),
-            f"{ENV_PREFIX}BACKEND": backend,
-            f"{ENV_PREFIX}MAX_BODY_BYTES": str(max_body_bytes),
-        }
-    )
+    os.environ[SETTINGS_ENV] = json.dumps({"model_dir": str(model_dir), **asdict(settings)})
     uvicorn.run("fitfinder.serve.app:app_from_env", factory=True, workers=workers, **options)

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 from fastapi import FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, create_model
 
@@ -21,7 +20,6 @@ from fitfinder.serve.http import ServeSettings, json_response, read_body
 from fitfinder.serve.metrics import Metrics
 from fitfinder.serve.validate import RequestError, parse_body, to_columns
 
-INLINE_ROWS = 64  # batches up to this size are predicted on the event loop, larger in a thread
 JSON_TYPES: dict[Role, Any] = {
     Role.NUMERIC: float,
     Role.BOOLEAN: bool,
@@ -44,7 +42,10 @@ def add_routes(
     @app.post(
         "/predict",
         openapi_extra={"requestBody": _request_body(model)},
-        responses={200: {"model": _response_model(model)}, 400: {}, 413: {}, 415: {}, 422: {}},
+        responses={
+            200: {"model": _response_model(model)},
+            **{code: {} for code in (400, 413, 415, 422, 503)},
+        },
     )
     async def predict(request: Request) -> Response:
         """Predictions (and class probabilities) for the rows in the body, in the model's labels."""
@@ -57,10 +58,11 @@ def add_routes(
         except FitfinderError as exc:
             return JSONResponse({"error": str(exc), "field": None}, status_code=422)
         n_rows = len(next(iter(arrays.values())))
-        if n_rows <= INLINE_ROWS:  # a thread hop costs more than predicting a few rows
-            predictions, proba = model.answer(arrays)
-        else:
-            predictions, proba = await run_in_threadpool(model.answer, arrays)
+        try:
+            settings.check_rows(n_rows)
+            predictions, proba = await settings.run(model.answer, arrays)
+        except RequestError as exc:
+            return JSONResponse(exc.payload(), status_code=exc.status)
         metrics.add_rows(n_rows)
         result: dict[str, Any] = {"predictions": predictions.tolist()}  # labels may be strings
         if proba is not None:

@@ -19,7 +19,6 @@ from typing import Any
 import orjson
 import pandas as pd
 from fastapi import FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from fitfinder.errors import ConfigError, FitfinderError
@@ -52,7 +51,8 @@ def add_routes(
         try:
             body = await read_body(request, settings.max_body_bytes)
             parts = _parts(body, request.headers.get("content-type", ""))
-            forecast = await run_in_threadpool(model.predict, **parts)
+            settings.check_rows(sum(len(frame) for frame in parts.values()))
+            forecast = await settings.run(model.predict, **parts)
         except RequestError as exc:
             return JSONResponse(exc.payload(), status_code=exc.status)
         except FitfinderError as exc:
