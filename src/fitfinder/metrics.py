@@ -34,11 +34,17 @@ class Metric:
     kind: str  # "proba", "label", "value" or "custom" (rich form: sees the fitted estimator)
     func: Callable[..., Any]
     tasks: tuple[str, ...]
+    grouped: bool = False  # scored per group of rows (a ranking's queries): reads ``groups``
 
-    def score(self, y_true: np.ndarray, pred: np.ndarray, sample_weight=None) -> float:
-        """The metric in its natural direction (e.g. AUC, RMSE)."""
+    def score(self, y_true: np.ndarray, pred: np.ndarray, sample_weight=None, groups=None) -> float:
+        """The metric in its natural direction (e.g. AUC, RMSE); a ``grouped`` metric reads each
+        row's group id from ``groups`` (and no weights)."""
         if self.kind == "custom":
             raise ConfigError(f"metric {self.name!r} needs the fitted estimator; call it directly")
+        if self.grouped:
+            if groups is None:
+                raise ConfigError(f"metric {self.name!r} needs each row's group id")
+            return float(self.func(y_true, pred, groups=groups))
         if self.kind == "label":
             pred = labels_of(pred)
         elif self.kind == "proba":

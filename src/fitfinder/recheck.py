@@ -43,6 +43,7 @@ def near_ties(
     metric,
     *,
     sample_weight: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
     seed: int = 0,
 ) -> list:
     """The best finished single trial, then the rivals within noise of it, best first.
@@ -64,9 +65,9 @@ def near_ties(
     ties = [ranked[0]]
     for rival in ranked[1:]:
         pred = predictions[rival.number]
-        rows = selection_rows(finite_rows(best) & finite_rows(pred), seed)
+        rows = selection_rows(finite_rows(best) & finite_rows(pred), seed, groups)
         weight = None if sample_weight is None else sample_weight[rows]
-        loss = loss_function(metric, y[rows], weight)
+        loss = loss_function(metric, y[rows], weight, None if groups is None else groups[rows])
         if win_share(pred[rows], best[rows], loss, len(rows), seed) >= TIE_SHARE:
             ties.append(rival)
         if len(ties) == MAX_CANDIDATES:

@@ -15,10 +15,13 @@ from fitfinder.ensemble import (
 )
 from fitfinder.ensemble.build import (
     MAX_CANDIDATES,
+    MAX_ROWS,
     _by_part,
     _cap,
     _expected_seconds,
+    _halves,
     candidates,
+    selection_rows,
 )
 from fitfinder.ensemble.fast_loss import loss_function
 from fitfinder.metrics import get_metric
@@ -165,3 +168,20 @@ def test_max_members_holds_when_light_members_tie_at_the_cut():
     assert np.count_nonzero(capped) == 10 and capped.sum() == pytest.approx(1)
     kept_light = np.flatnonzero((weights == 1 / 47) & (capped > 0))
     assert list(kept_light) == [1, 3]  # of the five tied, the two best ranked stay
+
+
+def test_grouped_rows_and_halves_keep_groups_whole():
+    groups = np.repeat(np.arange(1000), 7)  # 7,000 rows: more than MAX_ROWS
+    rows = selection_rows(np.ones(len(groups), bool), 0, groups)
+    assert MAX_ROWS - 7 < len(rows) <= MAX_ROWS
+    assert np.all(np.bincount(groups[rows])[np.unique(groups[rows])] == 7)
+    for fit_rows, score_rows in _halves(len(rows), 0, groups[rows]):
+        assert not set(groups[rows][fit_rows]) & set(groups[rows][score_rows])
+
+
+def test_a_grouped_metric_scores_each_resample_on_its_groups():
+    metric = SimpleNamespace(name="per_group", kind="value", grouped=True)
+    metric.loss = lambda score: -score
+    metric.score = lambda y, p, w, g: float(len(np.unique(g)))
+    loss = loss_function(metric, np.zeros(6), None, np.array([0, 0, 1, 1, 2, 2]))
+    assert loss(np.zeros(4), np.array([0, 1, 4, 5])) == -2.0

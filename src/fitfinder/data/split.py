@@ -1,4 +1,5 @@
-"""Validation plans: k-fold or holdout, stratified for classes, grouped when groups are given."""
+"""Validation plans: k-fold or holdout, stratified for classes (binary, multiclass), grouped
+when groups are given."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def make_splits(
     if groups is not None and len(groups) != len(y):
         raise DataError(f"groups has {len(groups)} values for {len(y)} rows; give one per row")
     kind = split if split != "auto" else ("cv" if len(y) <= cv_max_rows else "holdout")
-    classify = task != "regression"
+    classify = task in ("binary", "multiclass")
     if kind == "holdout":
         splitter = _holdout_splitter(classify, groups is not None, holdout_fraction, seed)
         notes: list[str] = []

@@ -3,7 +3,10 @@
 The ensemble is used only when it beats the best single trial by more than noise, both
 estimated honestly: the validation rows are cut into parts; on each part, the ensemble's
 weights (or the stacker's meta-learner) and the best single trial are both chosen on the
-other rows, and both are scored on that part. The ensemble must win on at least
+other rows, and both are scored on that part (with ``groups``, for a metric scored per group
+such as a ranking's NDCG, the rows chosen on and the parts are whole groups, so that every
+group is scored whole as in the trials; bootstrap resamples still draw rows, which both sides
+of a comparison share). The ensemble must win on at least
 ``WIN_SHARE`` of bootstrap resamples of the validation rows, losses averaged over the parts
 (a ranking metric such as AUC then never compares scores of different models across parts).
 Comparing against the single trial chosen on all rows instead would compare an honest loss
@@ -19,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.model_selection import KFold, cross_val_predict
+from sklearn.model_selection import GroupKFold, KFold, cross_val_predict
 
 from fitfinder.ensemble.fast_loss import loss_function
 from fitfinder.ensemble.model import stack_features
@@ -68,6 +71,7 @@ def plan_ensemble(
     method: str = "greedy",
     max_members: int = 10,
     sample_weight: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
     seed: int = 0,
     time_limit: float = math.inf,
 ) -> EnsemblePlan | None:
@@ -79,12 +83,13 @@ def plan_ensemble(
     if len(ranked) < 2:
         return None
     rows = selection_rows(
-        np.all([finite_rows(predictions[r.number]) for r in ranked], axis=0), seed
+        np.all([finite_rows(predictions[r.number]) for r in ranked], axis=0), seed, groups
     )
     outputs = [predictions[r.number][rows] for r in ranked]
     target, weight = y[rows], None if sample_weight is None else sample_weight[rows]
+    groups = None if groups is None else groups[rows]
 
-    scorer = loss_function(metric, target, weight)
+    scorer = loss_function(metric, target, weight, groups)
 
     def loss(pred: np.ndarray, index=None) -> float:
         return scorer(pred, slice(None) if index is None else index)
@@ -92,7 +97,7 @@ def plan_ensemble(
     if _expected_seconds(loss, outputs[0], len(outputs)) > time_limit:
         return None
     build = _stack if method == "stack" else _greedy
-    plan = build(outputs, target, loss, max_members, seed)
+    plan = build(outputs, target, loss, max_members, seed, groups)
     plan.members = [ranked[i].number for i in plan.members]
     plan.rows = rows
     return plan
@@ -127,9 +132,9 @@ def _expected_seconds(loss, output: np.ndarray, n_candidates: int) -> float:
     return per_call * (selections + 2 * N_BOOTSTRAP)
 
 
-def _greedy(outputs, target, loss, max_members: int, seed: int) -> EnsemblePlan:
+def _greedy(outputs, target, loss, max_members: int, seed: int, groups=None) -> EnsemblePlan:
     weights = _cap(select_weights(outputs, loss, seed=seed), max_members)
-    parts = _halves(len(target), seed)
+    parts = _halves(len(target), seed, groups)
     honest = np.empty_like(outputs[0])
     for fit_rows, score_rows in parts:
         w = _cap(select_weights(outputs, loss, rows=fit_rows, seed=seed), max_members)
@@ -139,12 +144,13 @@ def _greedy(outputs, target, loss, max_members: int, seed: int) -> EnsemblePlan:
     return EnsemblePlan("greedy", list(chosen), list(weights[chosen]), *plan, predictions=honest)
 
 
-def _stack(outputs, target, loss, max_members: int, seed: int) -> EnsemblePlan:
+def _stack(outputs, target, loss, max_members: int, seed: int, groups=None) -> EnsemblePlan:
     features = stack_features(outputs)
     classify = outputs[0].ndim == 2
     meta = LogisticRegression(C=1.0, max_iter=2000) if classify else LinearRegression(positive=True)
     method = "predict_proba" if classify else "predict"
-    parts = list(KFold(5, shuffle=True, random_state=seed).split(features))
+    folds = KFold if groups is None else GroupKFold
+    parts = list(folds(5, shuffle=True, random_state=seed).split(features, groups=groups))
     honest = cross_val_predict(meta, features, target, cv=parts, method=method)
     meta.fit(features, target)
     members = list(range(len(outputs)))
@@ -216,19 +222,33 @@ def _cap(weights: np.ndarray, max_members: int) -> np.ndarray:
     return weights / weights.sum()
 
 
-def _halves(n: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Two (fit rows, scored rows) parts: a seeded half, and the other way round."""
-    order = np.random.default_rng(seed).permutation(n)
-    first, second = order[: n // 2], order[n // 2 :]
+def _halves(n: int, seed: int, groups=None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Two (fit rows, scored rows) parts: a seeded half (of the ``groups``, when given), and the
+    other way round."""
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        order = rng.permutation(n)
+        first, second = order[: n // 2], order[n // 2 :]
+    else:
+        ids = rng.permutation(np.unique(groups))
+        in_first = np.isin(groups, ids[: len(ids) // 2])
+        first, second = np.flatnonzero(in_first), np.flatnonzero(~in_first)
     return [(first, second), (second, first)]
 
 
-def selection_rows(finite: np.ndarray, seed: int) -> np.ndarray:
-    """Validated rows to choose on: all of them, or a seeded sample of ``MAX_ROWS`` on big data."""
+def selection_rows(finite: np.ndarray, seed: int, groups=None) -> np.ndarray:
+    """Validated rows to choose on: all of them, or a seeded sample of about ``MAX_ROWS`` on big
+    data (of whole ``groups``, when given: the groups whose rows are all validated)."""
     rows = np.flatnonzero(finite)
     if len(rows) <= MAX_ROWS:
         return rows
-    return np.sort(np.random.default_rng(seed).choice(rows, MAX_ROWS, replace=False))
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        return np.sort(rng.choice(rows, MAX_ROWS, replace=False))
+    ids, sizes = np.unique(groups[rows], return_counts=True)
+    order = rng.permutation(len(ids))
+    taken = ids[order][np.cumsum(sizes[order]) <= MAX_ROWS]
+    return rows[np.isin(groups[rows], taken)]
 
 
 def finite_rows(pred: np.ndarray) -> np.ndarray:

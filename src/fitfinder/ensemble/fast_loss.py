@@ -73,8 +73,11 @@ _FAST = {
 }
 
 
-def loss_function(metric, target: np.ndarray, weight: np.ndarray | None) -> Loss:
-    """``loss(predictions_of_rows, rows)``: fast where possible, the metric itself otherwise."""
+def loss_function(
+    metric, target: np.ndarray, weight: np.ndarray | None, groups: np.ndarray | None = None
+) -> Loss:
+    """``loss(predictions_of_rows, rows)``: fast where possible, the metric itself otherwise
+    (``groups``: each target row's group id, for grouped metrics)."""
     fast = _FAST.get(metric.name)
     binary = target.max(initial=0) <= 1
     if metric.name == "roc_auc" and binary:
@@ -85,6 +88,7 @@ def loss_function(metric, target: np.ndarray, weight: np.ndarray | None) -> Loss
 
     def loss(pred: np.ndarray, rows) -> float:
         w = None if weight is None else weight[rows]
-        return metric.loss(metric.score(target[rows], pred, w))
+        g = None if groups is None else groups[rows]
+        return metric.loss(metric.score(target[rows], pred, w, g))
 
     return loss

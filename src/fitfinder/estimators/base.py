@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator
 
 from fitfinder.search.space import Config, Space
 
-Task = Literal["binary", "multiclass", "regression", "forecast"]
+Task = Literal["binary", "multiclass", "regression", "forecast", "rank"]
 TASKS: tuple[Task, ...] = ("binary", "multiclass", "regression")
 CLASSIFICATION: frozenset[str] = frozenset({"binary", "multiclass"})
 
@@ -60,6 +60,7 @@ class Family:
     cost: float = 1.0
     description: str = ""
     supports_sample_weight: bool = True
+    fit_groups: bool = False  # fit takes each row's group id as ``groups=`` (rankers)
     max_rows: int | None = None  # the family is left out of the default set on larger data
     min_budget: float | None = None  # ... and under shorter time budgets (seconds)
     notes: tuple[str, ...] = field(default=())

@@ -25,16 +25,22 @@ LOW_COST = {
 DEFAULTS = LOW_COST | {"n_estimators": 100, "num_leaves": 31, "reg_lambda": 2**-10}
 
 
-def build(config: Config, ctx: BuildContext) -> BaseEstimator:
-    """An LGBMClassifier or LGBMRegressor, categorical features passed as a parameter."""
+def params(config: Config, ctx: BuildContext) -> dict:
+    """The keyword arguments of a LightGBM model for ``config``, categorical features passed
+    as a parameter (shared with the ranking families)."""
     params = dict(config)
     params["max_bin"] = 2 ** params.pop("log_max_bin") - 1
     if ctx.categorical_indices:
         # An alias of categorical_feature: that exact name in params triggers a spurious
         # "will be ignored" warning from lightgbm's Dataset, though it is honoured.
         params["categorical_column"] = list(ctx.categorical_indices)
+    return params | {"n_jobs": ctx.n_threads, "random_state": ctx.seed, "verbose": -1}
+
+
+def build(config: Config, ctx: BuildContext) -> BaseEstimator:
+    """An LGBMClassifier or LGBMRegressor."""
     model = LGBMClassifier if ctx.task in CLASSIFICATION else LGBMRegressor
-    return model(**params, n_jobs=ctx.n_threads, random_state=ctx.seed, verbose=-1)
+    return model(**params(config, ctx))
 
 
 FAMILY = Family(

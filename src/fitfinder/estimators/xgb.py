@@ -25,12 +25,21 @@ LOW_COST = {
 DEFAULTS = LOW_COST | {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.3}
 
 
+def params(config: Config, ctx: BuildContext) -> dict:
+    """The keyword arguments of an XGBoost model for ``config`` (shared with the rankers)."""
+    return {
+        **config,
+        "tree_method": "hist",
+        "n_jobs": ctx.n_threads,
+        "random_state": ctx.seed,
+        "verbosity": 0,
+    }
+
+
 def build(config: Config, ctx: BuildContext) -> BaseEstimator:
     """An XGBClassifier or XGBRegressor with the ``hist`` tree method."""
     model = XGBClassifier if ctx.task in CLASSIFICATION else XGBRegressor
-    return model(
-        **config, tree_method="hist", n_jobs=ctx.n_threads, random_state=ctx.seed, verbosity=0
-    )
+    return model(**params(config, ctx))
 
 
 FAMILY = Family(

@@ -187,9 +187,10 @@ def _fit(
         pipe[-1].set_params(time_limit=max(deadline - time.perf_counter(), 0.0) / fits_left)
     weight = data.sample_weight if family.supports_sample_weight else None
     y, weight = data.y[rows], _take(weight, rows)
+    groups = _take(data.groups, rows) if family.fit_groups else None
     X = _fit_features(data, pipe, family.preprocessing, rows)
-    if watch is None:
-        return fit_model(pipe, X, y, weight)
+    if watch is None or groups is not None:  # pruning watches no family fitted on groups
+        return fit_model(pipe, X, y, weight, groups)
     monitor, val = watch
     X_val = _features(data, pipe, family.preprocessing, rows, val)
     return fit_watched(pipe, X, y, (X_val, data.y[val]), monitor, weight)
@@ -228,7 +229,7 @@ def _fold_loss(data: TrialData, config: dict, pipe, pred, train, val) -> tuple[f
     """The fold's loss and the metrics to log (only the rich custom metric logs any)."""
     weight = data.sample_weight
     if data.metric.kind != "custom":
-        score = data.metric.score(data.y[val], pred, sample_weight=_take(weight, val))
+        score = data.metric.score(data.y[val], pred, _take(weight, val), _take(data.groups, val))
         return float(data.metric.loss(score)), {}
     args = (
         data.X.iloc[val],

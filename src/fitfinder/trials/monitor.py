@@ -37,9 +37,11 @@ class Monitor:
         return self.pruned_step is not None
 
 
-def fit_model(pipe, X, y, sample_weight=None):
-    """Fit ``pipe``'s model on ``X`` (already through its fitted features step)."""
-    pipe[-1].fit(X, y, **({} if sample_weight is None else {"sample_weight": sample_weight}))
+def fit_model(pipe, X, y, sample_weight=None, groups=None):
+    """Fit ``pipe``'s model on ``X`` (already through its fitted features step); ``groups``
+    (each row's group id) goes to a family that fits on groups (rankers: the queries)."""
+    given = {"sample_weight": sample_weight, "groups": groups}
+    pipe[-1].fit(X, y, **{k: v for k, v in given.items() if v is not None})
     return pipe
 
 
