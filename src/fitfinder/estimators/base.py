@@ -63,6 +63,7 @@ class Family:
     fit_groups: bool = False  # fit takes each row's group id as ``groups=`` (rankers)
     max_rows: int | None = None  # the family is left out of the default set on larger data
     min_budget: float | None = None  # ... and under shorter time budgets (seconds)
+    applies: Callable[[Any], bool] | None = None  # ... and for data whose schema fails this
     notes: tuple[str, ...] = field(default=())
     alternatives: tuple[Config, ...] = field(default=())
 

@@ -1,0 +1,1 @@
+"""The text families: each module declares one :class:`fitfinder.estimators.base.Family`."""
