@@ -59,7 +59,8 @@ class AutoML:
     Parameters mirror the CLI flags (``--time-budget`` is ``time_budget`` ...). With
     ``task="forecast"``, ``horizon`` (steps to forecast) is needed and ``freq``,
     ``seasonal_period``, ``n_windows``, ``window_step`` (backtest windows), ``quantile_levels``
-    and ``holidays_country`` apply.
+    and ``holidays_country`` apply. With ``task="rank"``, ``fit`` takes the query column as
+    ``group_column``.
     """
 
     def __init__(
@@ -148,7 +149,8 @@ class AutoML:
         """Search for the best model. ``X`` is a table, a path to CSV/Parquet, or an array.
 
         Keywords depend on the task: tables take ``target``, ``sample_weight`` and ``groups``;
-        forecasts take ``target``, ``time_column``, ``id_column`` and ``known_covariates``.
+        forecasts take ``target``, ``time_column``, ``id_column`` and ``known_covariates``;
+        rankings take ``target``, ``group_column`` and ``groups``.
         """
         start = time.monotonic()
         deadline = start + self.time_budget if self.time_budget else math.inf
@@ -427,6 +429,7 @@ class AutoML:
             method=method,
             max_members=self.max_members,
             sample_weight=data.sample_weight,
+            groups=data.groups,
             seed=self.seed,
             # choosing may use what is left after the best single trial's refit
             time_limit=finalizer.remaining() - finalizer.estimate(best.result),
@@ -453,6 +456,7 @@ class AutoML:
             data.y,
             data.metric,
             sample_weight=data.sample_weight,
+            groups=data.groups,
             seed=self.seed,
         )
         if len(candidates) < 2 or candidates[0].number != best.result.number:
@@ -553,7 +557,7 @@ class AutoML:
         return leaderboard(self.journal_.trials(self.run_id_), self.metric_)
 
     def predict(self, X: Any = None, **keywords: Any) -> Any:
-        """Predictions for the rows of ``X`` (tables); a forecast model takes
+        """Predictions for the rows of ``X`` (tables; a ranker's scores); a forecast model takes
         ``predict(future=None, history=None)`` and returns the forecast frame."""
         if X is None:
             return self._model().predict(**keywords)

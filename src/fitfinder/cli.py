@@ -91,8 +91,8 @@ def _fit_parser(commands) -> None:
     fit.add_argument("--metric", default="auto", help="metric to optimise (default: by task)")
     fit.add_argument(
         "--task",
-        choices=["binary", "multiclass", "regression", "forecast"],
-        help="override the inferred task (forecast: see the forecasting flags)",
+        choices=["binary", "multiclass", "regression", "forecast", "rank"],
+        help="override the inferred task (forecast, rank: see their flags)",
     )
     fit.add_argument(
         "--estimators", type=_names, help="comma-separated families to try (default: all)"
@@ -153,6 +153,8 @@ def _fit_parser(commands) -> None:
     fit.add_argument("--sample-weight", help="column holding row weights")
     fit.add_argument("--groups", help="column holding group ids for grouped validation")
     _forecast_arguments(fit)
+    group = fit.add_argument_group("ranking (--task rank)")
+    group.add_argument("--group-column", help="the column of query ids (needed)")
 
 
 def _forecast_arguments(fit: argparse.ArgumentParser) -> None:
@@ -238,6 +240,7 @@ def _fit(args) -> int:
         "time_column": args.time_column,
         "id_column": args.id_column,
         "known_covariates": args.known_covariates,
+        "group_column": args.group_column,
     }
     automl.fit(table, **{k: v for k, v in keywords.items() if v is not None})
     automl.save(out)

@@ -10,10 +10,17 @@ from fitfinder.estimators import FAMILIES, get_family, select_families
 NAMES = ["glm", "lightgbm", "xgboost", "hist_gb", "extra_trees", "rf", "knn", "svm", "nn"]
 FORECASTERS = ["baseline", "global_lightgbm", "auto_ets", "auto_theta", "auto_arima"]
 FORECASTERS += ["auto_ces", "mstl", "global_xgboost", "global_extra_trees", "nhits"]
+RANKERS = ["lightgbm_lambdarank", "xgboost_ranker", "lightgbm_pointwise"]
 
 
 def test_every_family_registered_cheap_first():
-    assert list(FAMILIES) == NAMES + FORECASTERS
+    assert list(FAMILIES) == NAMES + FORECASTERS + RANKERS
+
+
+def test_ranking_selects_only_rankers():
+    assert [f.name for f in select_families(None, "rank", 1000, 60)] == RANKERS
+    with pytest.raises(ConfigError, match="'lightgbm' does not serve the rank task"):
+        select_families(["lightgbm"], "rank", 1000)
 
 
 def test_forecasting_selects_only_forecasters():
@@ -47,7 +54,7 @@ def test_explicit_names_keep_their_order_and_ignore_row_limits():
 @pytest.mark.parametrize(
     ("names", "message"),
     [
-        (["glm", "foo"], r"unknown estimator 'foo'; choose from: glm, .*nhits$"),
+        (["glm", "foo"], r"unknown estimator 'foo'; choose from: glm, .*lightgbm_pointwise$"),
         ([], r"no estimators given"),
     ],
 )

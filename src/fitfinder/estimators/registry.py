@@ -9,6 +9,7 @@ from fitfinder.estimators import extra_trees, glm, hist_gb, knn, lgbm, neural, r
 from fitfinder.estimators.base import Family
 from fitfinder.tasks.forecast import families as forecast_families
 from fitfinder.tasks.forecast import neural as forecast_neural
+from fitfinder.tasks.rank import families as rank_families
 
 log = logging.getLogger("fitfinder")
 
@@ -27,6 +28,7 @@ FAMILIES: dict[str, Family] = {
         neural.FAMILY,
         *forecast_families.FAMILIES,
         forecast_neural.FAMILY,
+        *rank_families.FAMILIES,
     )
 }
 #: Families that need an optional extra: name -> module with ``EXTRA`` and ``available()``.

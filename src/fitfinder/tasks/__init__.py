@@ -11,9 +11,10 @@ __all__ = ["Problem", "Task", "Validation", "get_task", "task_names"]
 
 def _tasks() -> list[Task]:
     from fitfinder.tasks.forecast.task import ForecastTask
+    from fitfinder.tasks.rank.task import RankTask
     from fitfinder.tasks.tabular import TabularTask
 
-    return [TabularTask(), ForecastTask()]
+    return [TabularTask(), ForecastTask(), RankTask()]
 
 
 def task_names() -> list[str]:

@@ -1,0 +1,98 @@
+"""Ranking end to end: AutoML and the CLI fit, save, load, predict and rank."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fitfinder
+from fitfinder import AutoML
+from fitfinder.cli import main
+from fitfinder.errors import ConfigError
+from fitfinder.tasks.rank.metrics import ndcg
+from fitfinder.tasks.rank.model import RankModel
+
+
+def _ndcg(frame, scores) -> float:
+    return ndcg(frame["relevance"].to_numpy(float), scores, frame["student"].to_numpy(), 10)
+
+
+def test_automl_ranks_saves_and_loads(insteval, tmp_path):
+    train, test = insteval
+    automl = AutoML(task="rank", time_budget=None, max_trials=4, verbose=0)
+    automl.fit(train, target="relevance", group_column="student")
+    assert automl.metric_.name == "ndcg@10"
+    board = automl.leaderboard()
+    assert set(board["family"]) - {"ensemble"} <= {
+        "lightgbm_lambdarank",
+        "xgboost_ranker",
+        "lightgbm_pointwise",
+    }
+    scores = automl.predict(test)
+    assert scores.shape == (len(test),) and _ndcg(test, scores) > 0.5
+    loaded = fitfinder.load(automl.save(tmp_path / "model"))
+    assert isinstance(loaded, RankModel) and loaded.group_column == "student"
+    np.testing.assert_allclose(loaded.predict(test), scores)
+    ranked = loaded.rank(test)
+    assert list(ranked.columns[:3]) == ["student", "rank", "score"]
+    assert len(ranked) == len(test) and set(test.columns) <= set(ranked.columns)
+    for _, query in ranked.groupby("student"):
+        assert query["rank"].tolist() == list(range(1, len(query) + 1))
+        assert query["score"].is_monotonic_decreasing
+
+
+def test_rank_refuses_other_keywords_and_metrics(insteval):
+    train, _ = insteval
+    with pytest.raises(ConfigError, match="does not take sample_weight"):
+        AutoML(task="rank", max_trials=1).fit(
+            train, target="relevance", group_column="student", sample_weight=[1]
+        )
+    with pytest.raises(ConfigError, match="unknown ranking metric 'rmse'"):
+        AutoML(task="rank", metric="rmse", max_trials=1).fit(
+            train, target="relevance", group_column="student"
+        )
+
+
+def test_cli_fits_predicts_and_describes_a_ranker(insteval, tmp_path, capsys):
+    train, test = insteval
+    data, out = tmp_path / "train.csv", tmp_path / "model"
+    train.to_csv(data, index=False)
+    args = ["fit", str(data), "--task", "rank", "--target", "relevance"]
+    args += ["--group-column", "student", "--out", str(out), "--max-trials", "3", "--json"]
+    assert main([*args, "--metric", "ndcg@5"]) == 0
+    assert json.loads(capsys.readouterr().out)["metric"] == "ndcg@5"
+    test.drop(columns=["relevance"]).to_csv(tmp_path / "test.csv", index=False)
+    predict = ["predict", str(out), str(tmp_path / "test.csv"), "-o", str(tmp_path / "p.csv")]
+    assert main(predict) == 0
+    predicted = pd.read_csv(tmp_path / "p.csv")
+    assert list(predicted.columns) == ["prediction", "rank"] and len(predicted) == len(test)
+    assert main(["info", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["task"] == "rank" and info["group_column"] == "student"
+    assert main(["leaderboard", str(out), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) >= 3
+
+
+@pytest.mark.parametrize(
+    ("change", "flags", "message"),
+    [
+        ({}, [], "ranking needs the query column"),
+        ({"relevance": "good"}, ["--group-column", "student"], "must be numbers"),
+        ({"student": "range"}, ["--group-column", "student"], "has a single item"),
+    ],
+)
+def test_cli_bad_rank_input_exits_2_with_one_line(
+    insteval, tmp_path, capsys, change, flags, message
+):
+    train = insteval[0].head(300)
+    if change.get("student") == "range":
+        train = train.assign(student=np.arange(len(train)))
+    elif change:
+        train = train.assign(**change)
+    train.to_csv(tmp_path / "train.csv", index=False)
+    args = ["fit", str(tmp_path / "train.csv"), "--task", "rank", "--target", "relevance"]
+    code = main([*args, *flags, "--out", str(tmp_path / "m"), "--max-trials", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
