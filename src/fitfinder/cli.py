@@ -172,7 +172,9 @@ def _forecast_arguments(fit: argparse.ArgumentParser) -> None:
         type=lambda text: [int(v) for v in _names(text)],
         help="seasonal period(s) in steps, comma-separated (default: from the frequency)",
     )
-    group.add_argument("--n-windows", type=int, help="backtest windows (default: up to 3)")
+    group.add_argument(
+        "--n-windows", type=int, help="backtest windows (default: cover the longest season, 3-7)"
+    )
     group.add_argument("--window-step", type=int, help="steps between windows (default: horizon)")
     group.add_argument(
         "--quantile-levels",

@@ -20,6 +20,11 @@ from fitfinder.tasks.forecast.data import (
     prepare_panel,
     series_scales,
 )
+from fitfinder.tasks.forecast.data.windows import (
+    DEFAULT_WINDOWS,
+    MAX_DEFAULT_WINDOWS,
+    default_windows,
+)
 from fitfinder.tasks.forecast.schema import ID, TIME, ForecastSchema
 
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "datasets"
@@ -491,7 +496,7 @@ def test_backtest_windows_properties(lengths, horizon, extra, season, n_windows)
             backtest_folds(panel, n_windows, step)
         return
     folds, notes = backtest_folds(panel, n_windows, step)
-    assert len(folds) == (n_windows or min(3, fit))
+    assert len(folds) == (n_windows or min(default_windows(panel.schema, step), fit))
     ids = panel.X[ID].to_numpy()
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
     previous = {}
@@ -530,6 +535,23 @@ def test_backtest_windows_settings():
     folds, notes = backtest_folds(panel)
     assert [len(val) for _, val in folds] == [5, 10, 10]  # s1 skips the oldest window
     assert "1 series too short for the oldest windows skip them" in notes
+
+
+def test_default_windows_cover_the_longest_season():
+    """Half-hourly data with a weekly period and a day's horizon: a window per weekday."""
+    half_hourly = make_panel([20 * 336], horizon=48, season=48, freq="30min")
+    half_hourly.schema = ForecastSchema("y", "ds", "id", "30min", 48, seasonal_periods=(48, 336))
+    folds, notes = backtest_folds(half_hourly)
+    assert len(folds) == 7 and notes[0].startswith("7 backtest windows of 48 steps")
+    assert len(backtest_folds(half_hourly, step=96)[0]) == 4  # 4 x 96 steps cover 336
+    schema = half_hourly.schema
+    assert default_windows(schema, 1) == MAX_DEFAULT_WINDOWS  # capped
+    monthly = ForecastSchema("y", "ds", "id", "MS", 12, seasonal_periods=(12,))
+    assert default_windows(monthly, 12) == DEFAULT_WINDOWS  # one window covers a year
+    short = make_panel([2 * 48 + 3 * 48 + 10], horizon=48, season=48, freq="30min")
+    short.schema = schema
+    folds, notes = backtest_folds(short)  # 3 windows fit after 2 days of history
+    assert len(folds) == 3 and "only 3 backtest windows fit" in notes[1]
 
 
 # -- scales ------------------------------------------------------------------------------------
