@@ -124,7 +124,7 @@ class ForecastTask(Task):
         if backtest is not None:
             residual, step, window, f, y, scale, _ = backtest
             h = data.schema.horizon
-            intervals = conformal.calibrate(residual, step, h, levels)
+            intervals = conformal.calibrate(residual, step, window, h, levels)
             coverage = conformal.backtest_coverage(residual, step, window, h, levels, y, f, scale)
         info = {**info, "backtest_intervals": coverage}
         return ForecastModel(
