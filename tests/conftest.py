@@ -1,6 +1,10 @@
-"""Shared fixtures: real small datasets."""
+"""Shared fixtures: real small datasets, and live servers on loopback."""
 
 import json
+import socket
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -68,3 +72,30 @@ def series():
     if not SHARED.is_dir():
         pytest.skip("../shared/datasets is absent")
     return lambda name: pd.read_parquet(SHARED / f"{name}.parquet")
+
+
+@contextmanager
+def _live_server(app):
+    """uvicorn on 127.0.0.1 at a free port, in a thread; yields the base URL."""
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """A context manager: ``with live_server(app) as url`` runs ``app`` until the block ends."""
+    return _live_server

@@ -161,7 +161,9 @@ class AutoML:
         data, plan = problem.data, problem.plan
         data.n_threads = self._threads(self._concurrency())
         self._check_split_settings(plan)
-        families = select_families(self.estimators, data.task, len(data.X), self.time_budget)
+        families = select_families(
+            self.estimators, data.task, len(data.X), self.time_budget, data.schema
+        )
         self.problem_ = problem
         self.schema_, self.metric_, self.split_plan_ = data.schema, data.metric, plan
         seeded = self._seeded_configs(data.task, families)  # before this run is journaled

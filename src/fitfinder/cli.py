@@ -152,6 +152,9 @@ def _fit_parser(commands) -> None:
     fit.add_argument("--resume", action="store_true", help="continue the journaled run in --out")
     fit.add_argument("--sample-weight", help="column holding row weights")
     fit.add_argument("--groups", help="column holding group ids for grouped validation")
+    fit.add_argument(
+        "--text-columns", type=_names, help="comma-separated free-text columns (default: detected)"
+    )
     _forecast_arguments(fit)
     group = fit.add_argument_group("ranking (--task rank)")
     group.add_argument("--group-column", help="the column of query ids (needed)")
@@ -242,6 +245,7 @@ def _fit(args) -> int:
         "time_column": args.time_column,
         "id_column": args.id_column,
         "known_covariates": args.known_covariates,
+        "text_columns": args.text_columns,
         "group_column": args.group_column,
     }
     automl.fit(table, **{k: v for k, v in keywords.items() if v is not None})

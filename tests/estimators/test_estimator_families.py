@@ -81,7 +81,12 @@ def _check_predictions(model, X, task, n_classes):
 
 
 #: the families of tables (the forecasting ones are tested in tests/tasks/forecast)
-TABULAR = {name: family for name, family in FAMILIES.items() if family.tasks & set(TASKS)}
+# the tabular families that apply to every table (the text families: tests/tasks/text)
+TABULAR = {
+    name: family
+    for name, family in FAMILIES.items()
+    if family.tasks & set(TASKS) and family.applies is None
+}
 CASES = [
     (name, task, label)
     for name, family in TABULAR.items()

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from fitfinder.data.schema import Role
 from fitfinder.errors import ConfigError
 from fitfinder.estimators import FAMILIES, get_family, select_families
 
 NAMES = ["glm", "lightgbm", "xgboost", "hist_gb", "extra_trees", "rf", "knn", "svm", "nn"]
+TEXT = ["text_linear", "text_nb", "text_nbsvm", "text_lightgbm", "text_svm", "text_nn"]
+ORDER = ["text_linear", "text_nb", "text_nbsvm", "glm", "lightgbm", "xgboost", "text_lightgbm"]
+ORDER += ["hist_gb", "extra_trees", "rf", "knn", "svm", "text_svm", "nn", "text_nn"]
 FORECASTERS = ["baseline", "global_lightgbm", "auto_ets", "auto_theta", "auto_arima"]
 FORECASTERS += ["auto_ces", "mstl", "global_xgboost", "global_extra_trees", "nhits"]
 RANKERS = ["lightgbm_lambdarank", "xgboost_ranker", "lightgbm_pointwise"]
 
 
 def test_every_family_registered_cheap_first():
-    assert list(FAMILIES) == NAMES + FORECASTERS + RANKERS
+    assert list(FAMILIES) == ORDER + FORECASTERS + RANKERS
 
 
 def test_ranking_selects_only_rankers():
@@ -32,7 +36,10 @@ def test_forecasting_selects_only_forecasters():
 
 def test_get_family():
     assert get_family("rf").name == "rf"
-    with pytest.raises(ConfigError, match=r"unknown estimator 'foo'; choose from: glm, lightgbm"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown estimator 'foo'; choose from: text_linear, text_nb, text_nbsvm, glm",
+    ):
         get_family("foo")
 
 
@@ -54,7 +61,10 @@ def test_explicit_names_keep_their_order_and_ignore_row_limits():
 @pytest.mark.parametrize(
     ("names", "message"),
     [
-        (["glm", "foo"], r"unknown estimator 'foo'; choose from: glm, .*lightgbm_pointwise$"),
+        (
+            ["glm", "foo"],
+            r"unknown estimator 'foo'; choose from: text_linear, .*lightgbm_pointwise$",
+        ),
         ([], r"no estimators given"),
     ],
 )
@@ -68,3 +78,26 @@ def test_nn_joins_the_default_set_only_under_longer_budgets():
     long = [f.name for f in select_families(None, "binary", 1000, time_budget=300)]
     assert "nn" not in short and "nn" in long
     assert [f.name for f in select_families(["nn"], "binary", 1000, time_budget=10)] == ["nn"]
+
+
+def _schema(with_text: bool):
+    from fitfinder.data import Schema
+
+    roles = {"x": Role.NUMERIC, **({"review": Role.TEXT} if with_text else {})}
+    return Schema(roles)
+
+
+@pytest.mark.parametrize(
+    ("task", "text"),
+    [
+        ("binary", TEXT),
+        ("multiclass", TEXT),
+        ("regression", ["text_linear", "text_lightgbm", "text_svm", "text_nn"]),
+    ],
+)
+def test_text_families_join_only_when_the_data_has_text(task, text):
+    with_text = [f.name for f in select_families(None, task, 1000, 300, _schema(True))]
+    assert [n for n in ORDER if n in set(NAMES) | set(text)] == with_text
+    assert [f.name for f in select_families(None, task, 1000, 300, _schema(False))] == NAMES
+    with pytest.raises(ConfigError, match="'text_linear' needs a text column"):
+        select_families(["text_linear"], task, 1000, schema=_schema(False))

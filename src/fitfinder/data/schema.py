@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -59,13 +59,20 @@ class Schema:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def infer(cls, X: pd.DataFrame) -> Schema:
-        """Infer each column's role from its dtype and values (see ``_infer_role``)."""
+    def infer(cls, X: pd.DataFrame, text_columns: Sequence[str] | None = None) -> Schema:
+        """Infer each column's role from its dtype and values (see ``_infer_role``).
+
+        ``text_columns`` overrides the text detection: exactly those columns are text (a
+        column detected as text but not named becomes categorical).
+        """
         check_unique_columns(X.columns, "X")
+        named = _named_text(X, text_columns)
         schema = cls(roles={})
         for column in X.columns:
             name, series = str(column), X[column]
             role, note = _infer_role(series, name)
+            if named is not None and (name in named) != (role is Role.TEXT):
+                role, note = _override_text(series, name, name in named)
             schema.roles[name] = role
             schema.dtypes[name] = str(series.dtype)
             if role is Role.CATEGORICAL:
@@ -164,6 +171,28 @@ def _infer_role(series: pd.Series, name: str) -> tuple[Role, str | None]:
         return Role.TEXT, None
     if unique_per_row:
         return Role.ID, f"dropped id-like column '{name}' (a distinct value on every row)"
+    return Role.CATEGORICAL, None
+
+
+def _named_text(X: pd.DataFrame, text_columns: Sequence[str] | None) -> set[str] | None:
+    """The named text columns (None: detect them); a DataError names one that is absent."""
+    if text_columns is None:
+        return None
+    names = {str(c) for c in X.columns}
+    absent = [c for c in text_columns if c not in names]
+    if absent:
+        raise DataError(f"text_columns names '{absent[0]}', which is not a column of the data")
+    return set(text_columns)
+
+
+def _override_text(series: pd.Series, name: str, text: bool) -> tuple[Role, str | None]:
+    """The role of a column the user named as text (or left out of ``text_columns``)."""
+    if text:
+        if series.dropna().astype(str).str.strip().eq("").all():
+            raise DataError(
+                f"text column '{name}' is empty on every row; drop it from text_columns"
+            )
+        return Role.TEXT, None
     return Role.CATEGORICAL, None
 
 

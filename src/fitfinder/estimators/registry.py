@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fitfinder.errors import ConfigError, MissingExtraError
 from fitfinder.estimators import extra_trees, glm, hist_gb, knn, lgbm, neural, rf, svm, xgb
@@ -10,6 +11,12 @@ from fitfinder.estimators.base import Family
 from fitfinder.tasks.forecast import families as forecast_families
 from fitfinder.tasks.forecast import neural as forecast_neural
 from fitfinder.tasks.rank import families as rank_families
+from fitfinder.tasks.text import neural as text_neural
+from fitfinder.tasks.text.families import boosting as text_boosting
+from fitfinder.tasks.text.families import linear as text_linear
+from fitfinder.tasks.text.families import naive_bayes as text_nb
+from fitfinder.tasks.text.families import nbsvm as text_nbsvm
+from fitfinder.tasks.text.families import svm as text_svm
 
 log = logging.getLogger("fitfinder")
 
@@ -17,15 +24,21 @@ log = logging.getLogger("fitfinder")
 FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
+        text_linear.FAMILY,
+        text_nb.FAMILY,
+        text_nbsvm.FAMILY,
         glm.FAMILY,
         lgbm.FAMILY,
         xgb.FAMILY,
+        text_boosting.FAMILY,
         hist_gb.FAMILY,
         extra_trees.FAMILY,
         rf.FAMILY,
         knn.FAMILY,
         svm.FAMILY,
+        text_svm.FAMILY,
         neural.FAMILY,
+        text_neural.FAMILY,
         *forecast_families.FAMILIES,
         forecast_neural.FAMILY,
         *rank_families.FAMILIES,
@@ -34,6 +47,7 @@ FAMILIES: dict[str, Family] = {
 #: Families that need an optional extra: name -> module with ``EXTRA`` and ``available()``.
 OPTIONAL = {
     neural.FAMILY.name: neural,
+    text_neural.FAMILY.name: text_neural,
     forecast_neural.FAMILY.name: forecast_neural,
     **{family.name: forecast_families for family in forecast_families.FAMILIES},
 }
@@ -50,20 +64,26 @@ def get_family(name: str) -> Family:
 
 
 def select_families(
-    names: list[str] | None, task: str, n_rows: int, time_budget: float | None = None
+    names: list[str] | None,
+    task: str,
+    n_rows: int,
+    time_budget: float | None = None,
+    schema: Any = None,
 ) -> list[Family]:
-    """The families to search for ``task``.
+    """The families to search for ``task`` on data of ``schema``.
 
-    ``None`` means every family that serves the task and accepts ``n_rows`` rows, less those
-    whose optional extra is not installed (one info line each); explicit ``names`` are all
-    validated (MissingExtraError for a family without its extra) and kept in the order given
-    (duplicates dropped), whatever their ``max_rows`` and ``min_budget``.
+    ``None`` means every family that serves the task, applies to the schema (text families
+    need a text column; without a schema they are left out) and accepts ``n_rows`` rows, less
+    those whose optional extra is not installed (one info line each); explicit ``names`` are
+    all validated (MissingExtraError for a family without its extra) and kept in the order
+    given (duplicates dropped), whatever their ``max_rows`` and ``min_budget``.
     """
     if names is None:
         return [
             family
             for family in FAMILIES.values()
             if family.serves(task)
+            and _applies(family, schema)
             and (family.max_rows is None or n_rows <= family.max_rows)
             and _budget_allows(family, time_budget)
             and _installed(family.name, explicit=False)
@@ -78,7 +98,18 @@ def select_families(
                 f"estimator '{family.name}' does not serve the {task} task; "
                 f"remove it from estimators or choose from: {', '.join(_serving(task))}"
             )
+        if schema is not None and not _applies(family, schema):
+            raise ConfigError(
+                f"estimator '{family.name}' needs a text column and the data has none; "
+                "remove it from estimators or name the text columns with text_columns="
+            )
     return families
+
+
+def _applies(family: Family, schema: Any) -> bool:
+    """Whether ``family`` applies to data of ``schema`` (None: unknown data, where only the
+    families without a condition apply)."""
+    return family.applies is None or (schema is not None and family.applies(schema))
 
 
 def _budget_allows(family: Family, time_budget: float | None) -> bool:

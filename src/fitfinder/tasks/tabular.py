@@ -25,7 +25,7 @@ class TabularTask(Task):
     """Rows are examples; the target is a class or a value; validation is k-fold or holdout."""
 
     names = ("binary", "multiclass", "regression")
-    fit_keywords = ("target", "sample_weight", "groups")
+    fit_keywords = ("target", "sample_weight", "groups", "text_columns")
 
     def prepare(
         self,
@@ -36,10 +36,11 @@ class TabularTask(Task):
         target: str | None = None,
         sample_weight: Any = None,
         groups: Any = None,
+        text_columns: list[str] | None = None,
     ) -> Problem:
         frame, info, weight, group = _read(X, y, target, sample_weight, groups, settings.task)
         metric = get_metric(settings.metric, info.task, settings.greater_is_better)
-        schema = Schema.infer(frame)
+        schema = Schema.infer(frame, text_columns)
         plan = make_splits(
             info.y,
             info.task,
