@@ -38,12 +38,12 @@ MAIN_SYSTEMS = ("fitfinder", "flaml", "lightgbm")  # the default run and the mai
 STRATEGY_SYSTEMS = {f"fitfinder_{s}": s for s in ("random", "grid", "tpe", "bo", "local", "blend")}
 #: systems run only when named: each is a held-out check against fitfinder (anytime.PAIRED)
 EXTRA_SYSTEMS = (*STRATEGY_SYSTEMS, "fitfinder_single", "fitfinder_best_trial", "fitfinder_no_nn",
-                 "autogluon")  # fmt: skip
+                 "autogluon", "tfidf_lr")  # fmt: skip
 SYSTEMS = (*MAIN_SYSTEMS, *EXTRA_SYSTEMS)
 LABELS = {"fitfinder": "fitfinder", "flaml": "FLAML", "lightgbm": "LightGBM-default",
           "fitfinder_single": "fitfinder (no ensemble)", "fitfinder_no_nn": "fitfinder (no nn)",
           "fitfinder_best_trial": "fitfinder (its best trial)",
-          "autogluon": "AutoGluon",
+          "autogluon": "AutoGluon", "tfidf_lr": "TF-IDF+LR (tuned)",
           **{name: f"fitfinder ({s} search)" for name, s in STRATEGY_SYSTEMS.items()}}  # fmt: skip
 #: LightGBM-default ignores the budget; the best-trial run only refits fitfinder's best trial
 BUDGETED = tuple(s for s in SYSTEMS if s not in ("lightgbm", "fitfinder_best_trial"))
