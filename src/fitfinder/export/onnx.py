@@ -83,7 +83,7 @@ def build_onnx(model: FittedModel) -> onnx.ModelProto:
     g = Graph()
     roles = model.schema.roles
     inputs = {c: g.input(c, input_type(roles[c])) for c in model.schema.used_columns}
-    classify = model.task != "regression"
+    classify = model.labels is not None  # else values: regression scores, ranking scores
     total = _output(g, model, model.pipeline, inputs, classify)
     if not classify:
         g.output("value", g.op("Reshape", [total, g.const(np.array([-1]))]), DOUBLE, [None])
@@ -185,7 +185,7 @@ def check_parity(model: FittedModel, graph: bytes, X: pd.DataFrame) -> dict[str,
     runtime = OnnxModel(graph, model.schema, model.task, model.labels)
     frame = runtime._conform(X)
     labels, proba = runtime.run(frame)
-    if model.task == "regression":
+    if model.labels is None:
         native, mine, labels_match = model.predict(frame), labels, True
     else:
         native, mine = model.predict_proba(frame), proba

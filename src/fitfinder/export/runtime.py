@@ -47,15 +47,15 @@ class OnnxModel:
         return self.run(self._conform(X))[0]
 
     def predict_proba(self, X) -> np.ndarray:
-        if self.task == "regression":
-            raise ModelError("predict_proba is for classification; this model does regression")
+        if self.labels is None:
+            raise ModelError("predict_proba is for classification; this model predicts values")
         return self.run(self._conform(X))[1]
 
     def run(self, columns: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray | None]:
         """(labels or values, probabilities or None) for conformed columns (a frame
         ``Schema.conform`` returned, or a mapping of column name to its conformed values)."""
         outputs = self.session.run(None, self.feeds(columns))
-        if self.task == "regression":
+        if self.labels is None:
             return outputs[0].astype(np.float64), None
         return outputs[0], outputs[1]
 

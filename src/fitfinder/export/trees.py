@@ -216,7 +216,13 @@ def read_lightgbm(model, classify: bool) -> Ensemble:
     dump = model.booster_.dump_model()
     objective = dump["objective"].split()
     k = dump["num_tree_per_iteration"]
-    links = {"binary": "sigmoid", "multiclass": "softmax", "regression": "identity"}
+    links = {
+        "binary": "sigmoid",
+        "multiclass": "softmax",
+        "regression": "identity",
+        "lambdarank": "identity",  # ranking scores are the raw sums
+        "rank_xendcg": "identity",
+    }
     if objective[0] not in links or dump.get("average_output"):
         raise ModelError(
             f"cannot export to ONNX: LightGBM objective '{dump['objective']}' is not supported"
@@ -301,6 +307,9 @@ _XGB_LINKS = {
     "multi:softprob": "softmax",
     "multi:softmax": "softmax",
     "reg:squarederror": "identity",
+    "rank:ndcg": "identity",  # ranking scores are the raw margins
+    "rank:pairwise": "identity",
+    "rank:map": "identity",
 }
 
 

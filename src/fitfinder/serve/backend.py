@@ -37,7 +37,7 @@ class Backend:
         if self.kind == "onnx":
             return self.model.run(columns)
         frame = pd.DataFrame(columns)
-        if self.task == "regression":
+        if self.labels is None:  # values: regression or ranking scores
             return self.model.predict(frame), None
         proba = self.model.predict_proba(frame)
         return self.model.labels_of(proba), proba

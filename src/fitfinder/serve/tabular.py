@@ -144,7 +144,7 @@ def _request_body(model: Backend) -> dict:
 
 
 def _response_model(model: Backend) -> type[BaseModel]:
-    if model.task == "regression":
+    if model.labels is None:
         return create_model("Prediction", predictions=(list[float], ...))
     return create_model(
         "Prediction",

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fitfinder.data import Schema, as_frame, make_splits, read_table
-from fitfinder.errors import ConfigError, ModelError
+from fitfinder.errors import ConfigError
 from fitfinder.metrics import Metric, get_metric
 from fitfinder.model import SAMPLE_ROWS
 from fitfinder.recheck import second_split
@@ -103,7 +103,9 @@ class RankTask(Task):
         return RankModel.load(folder)
 
     def add_routes(self, app: Any, folder: Path, settings: Any, metrics: Any) -> str:
-        raise ModelError("serving ranking models is not supported yet; use fitfinder predict")
+        from fitfinder.serve.tabular import add_routes
+
+        return add_routes(app, folder, settings, metrics)  # scores, as for regression
 
 
 def _metric(metric: Any, greater_is_better: bool | None) -> Metric:
