@@ -7,6 +7,7 @@ import pytest
 from fitfinder.data.schema import Role
 from fitfinder.errors import ConfigError
 from fitfinder.estimators import FAMILIES, get_family, select_families
+from fitfinder.tasks.forecast.schema import ForecastSchema
 
 NAMES = ["glm", "lightgbm", "xgboost", "hist_gb", "extra_trees", "rf", "knn", "svm", "nn"]
 TEXT = ["text_linear", "text_nb", "text_nbsvm", "text_lightgbm", "text_svm", "text_nn"]
@@ -18,7 +19,8 @@ RANKERS = ["lightgbm_lambdarank", "xgboost_ranker", "lightgbm_pointwise"]
 
 
 def test_every_family_registered_cheap_first():
-    assert list(FAMILIES) == ORDER + FORECASTERS + RANKERS
+    forecasters = [FORECASTERS[0], "long_seasonal_naive", *FORECASTERS[1:]]
+    assert list(FAMILIES) == ORDER + forecasters + RANKERS
 
 
 def test_ranking_selects_only_rankers():
@@ -30,6 +32,9 @@ def test_ranking_selects_only_rankers():
 def test_forecasting_selects_only_forecasters():
     chosen = [f.name for f in select_families(None, "forecast", 1000, 300)]
     assert chosen == FORECASTERS
+    schema = ForecastSchema("y", "ds", None, "30min", 48, seasonal_periods=(48, 336))
+    chosen = [f.name for f in select_families(None, "forecast", 1000, 300, schema)]
+    assert chosen[:2] == ["baseline", "long_seasonal_naive"]  # with several periods only
     with pytest.raises(ConfigError, match="'lightgbm' does not serve the forecast task"):
         select_families(["lightgbm"], "forecast", 1000)
 

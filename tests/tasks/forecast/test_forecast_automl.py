@@ -55,8 +55,9 @@ def test_single_series_forecast_beats_seasonal_naive_and_has_intervals(air_passe
 
 
 def test_half_hourly_backtest_has_a_window_per_weekday_and_starts_from_seasonal_naive(series):
-    """Periods 48 and 336, a day's horizon: 7 windows; the first trial is seasonal naive and
-    the final model is not worse than it on the backtest; the intervals know the 7 windows."""
+    """Periods 48 and 336, a day's horizon: 7 windows; the first trial is seasonal naive, the
+    second long seasonal naive (last week's cycle), and the final model is not worse than
+    seasonal naive on the backtest; the intervals know the 7 windows."""
     frame = series("taylor_electricity").tail(4 * 336).drop(columns="series_id")
     automl = AutoML(task="forecast", horizon=48, time_budget=None, max_trials=3, verbose=0)
     automl.fit(frame, target="target", time_column="timestamp")
@@ -66,6 +67,7 @@ def test_half_hourly_backtest_has_a_window_per_weekday_and_starts_from_seasonal_
     board = automl.leaderboard().set_index("trial")
     assert board.loc[0, "family"] == "baseline"
     assert json.loads(board.loc[0, "config"]) == {"method": "seasonal_naive"}
+    assert board.loc[1, "family"] == "long_seasonal_naive"
     assert info["validation_score"] <= board.loc[0, "mase"]
 
 

@@ -31,8 +31,8 @@ from fitfinder.tasks.forecast.families.global_models import (  # noqa: E402
 from fitfinder.tasks.forecast.families.statistical import StatisticalForecaster  # noqa: E402
 
 FAMILIES = {family.name: family for family in families.FAMILIES}
-ORDER = ["baseline", "global_lightgbm", "auto_ets", "auto_theta", "auto_arima", "auto_ces"]
-ORDER += ["mstl", "global_xgboost", "global_extra_trees"]
+ORDER = ["baseline", "long_seasonal_naive", "global_lightgbm", "auto_ets", "auto_theta"]
+ORDER += ["auto_arima", "auto_ces", "mstl", "global_xgboost", "global_extra_trees"]
 # A process's first AutoCES fit compiles statsforecast's numba code (30-80 s on a loaded machine).
 SLOW = {"auto_ces"}
 NAMES = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in ORDER]
@@ -200,7 +200,7 @@ def test_update_moves_the_forecast_origin_without_refitting(name):
         values = moved[0].predict(next_X)
         assert np.isfinite(values).all()
         assert not np.allclose(values, moved[1].predict(next_X))  # read from the new points
-        if name == "baseline":  # nothing estimated: the same as a fit on the longer history
+        if name in ("baseline", "long_seasonal_naive"):  # nothing estimated: a refit's forecast
             refit = clone(model).fit(longer_X, longer_y).predict(next_X)
             np.testing.assert_allclose(values, refit)
         if isinstance(model, StatisticalForecaster):
@@ -216,6 +216,19 @@ def test_seasonal_naive_repeats_the_last_season_and_naive_a_short_series_last_va
     step = np.arange(10)
     np.testing.assert_array_equal(values[:10], long[-7:][step % 7])
     np.testing.assert_array_equal(values[10:], np.full(10, short[-1]))  # 2 points < a season
+
+
+def test_long_seasonal_naive_repeats_the_longest_cycle_a_series_covers():
+    schema = schema_of("D", 10, (3, 7))
+    X, y, X_val, _ = conformed(synthetic(lengths=(40, 14), season=7, freq="D"), schema)
+    config = {"method": "long_seasonal_naive"}
+    values = build("long_seasonal_naive", config, schema).fit(X, y).predict(X_val)
+    long, short = y[:30], y[30:]
+    step = np.arange(10)
+    np.testing.assert_array_equal(values[:10], long[-7:][step % 7])
+    np.testing.assert_array_equal(values[10:], short[-3:][step % 3])  # 4 points < a week
+    family = FAMILIES["long_seasonal_naive"]
+    assert family.applies(schema) and not family.applies(schema_of("D", 10, (7,)))
 
 
 def test_auto_ets_beats_naive_on_a_strongly_seasonal_series():

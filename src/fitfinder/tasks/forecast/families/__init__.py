@@ -3,9 +3,10 @@ fitted per series by statsforecast, and global lag-feature models of tabular reg
 mlforecast. Nothing here imports statsforecast or mlforecast until a model is fitted.
 
 ``FAMILIES`` is in the order the search first tries them: the baseline (cheap, and the bar every
-model must clear), the global LightGBM (strong on panels), then the statistical models cheapest
-first, AutoARIMA and AutoCES last as the slowest on long seasons, and MSTL, which adds to them
-only with several seasonal periods; the other global regressors come last.
+model must clear), long seasonal naive (as cheap; only with several seasonal periods), the
+global LightGBM (strong on panels), then the statistical models cheapest first, AutoARIMA and
+AutoCES last as the slowest on long seasons, and MSTL, which adds to them only with several
+seasonal periods; the other global regressors come last.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def __getattr__(name: str) -> tuple[Family, ...]:
 
     globals()["FAMILIES"] = families = (
         baseline.FAMILY,
+        baseline.LONG_FAMILY,
         global_family(lgbm.FAMILY),
         statistical.AUTO_ETS,
         statistical.AUTO_THETA,
