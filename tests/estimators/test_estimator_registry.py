@@ -104,5 +104,15 @@ def test_text_families_join_only_when_the_data_has_text(task, text):
     with_text = [f.name for f in select_families(None, task, 1000, 300, _schema(True))]
     assert [n for n in ORDER if n in set(NAMES) | set(text)] == with_text
     assert [f.name for f in select_families(None, task, 1000, 300, _schema(False))] == NAMES
-    with pytest.raises(ConfigError, match="'text_linear' needs a text column"):
+    with pytest.raises(
+        ConfigError, match="'text_linear' needs a text column .name one with text_columns=.,"
+    ):
         select_families(["text_linear"], task, 1000, schema=_schema(False))
+
+
+def test_a_family_asked_for_on_data_it_does_not_apply_to_is_named_with_its_need():
+    from fitfinder.tasks.forecast.schema import ForecastSchema
+
+    daily = ForecastSchema("y", "ds", None, "D", horizon=7, seasonal_periods=(7,))
+    with pytest.raises(ConfigError, match="'long_seasonal_naive' needs several seasonal periods"):
+        select_families(["long_seasonal_naive"], "forecast", 1000, schema=daily)

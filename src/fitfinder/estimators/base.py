@@ -37,6 +37,18 @@ class BuildContext:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """What a family needs of the data to join a search: ``test(schema)``, and the same in
+    words for the error that names it."""
+
+    test: Callable[[Any], bool]
+    needs: str
+
+    def __call__(self, schema: Any) -> bool:
+        return self.test(schema)
+
+
+@dataclass(frozen=True)
 class Family:
     """One algorithm family, declared in one place.
 
@@ -63,7 +75,7 @@ class Family:
     fit_groups: bool = False  # fit takes each row's group id as ``groups=`` (rankers)
     max_rows: int | None = None  # the family is left out of the default set on larger data
     min_budget: float | None = None  # ... and under shorter time budgets (seconds)
-    applies: Callable[[Any], bool] | None = None  # ... and for data whose schema fails this
+    applies: Condition | None = None  # ... and for data whose schema fails this
     notes: tuple[str, ...] = field(default=())
     alternatives: tuple[Config, ...] = field(default=())
 

@@ -100,8 +100,8 @@ def select_families(
             )
         if schema is not None and not _applies(family, schema):
             raise ConfigError(
-                f"estimator '{family.name}' needs a text column and the data has none; "
-                "remove it from estimators or name the text columns with text_columns="
+                f"estimator '{family.name}' needs {family.applies.needs}, which this data lacks; "
+                "remove it from estimators"
             )
     return families
 

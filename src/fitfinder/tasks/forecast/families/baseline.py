@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from fitfinder.estimators.base import BuildContext, Family
+from fitfinder.estimators.base import BuildContext, Condition, Family
 from fitfinder.search.space import Categorical, Config
 from fitfinder.tasks.forecast.families.statistical import (
     TASKS,
@@ -123,5 +123,5 @@ LONG_FAMILY = Family(
     description="Seasonal naive over the longest seasonal period (statsforecast), for data with "
     "several periods: e.g. the same half-hour a week before.",
     supports_sample_weight=False,
-    applies=several_periods,
+    applies=Condition(several_periods, "several seasonal periods"),
 )

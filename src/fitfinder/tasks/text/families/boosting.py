@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator
 from fitfinder.estimators import lgbm
 from fitfinder.estimators.base import CLASSIFICATION, TASKS, BuildContext, Family
 from fitfinder.search.space import Config, Int
-from fitfinder.tasks.text.families.common import has_text, model_config, text_pipeline
+from fitfinder.tasks.text.families.common import HAS_TEXT, model_config, text_pipeline
 from fitfinder.tasks.text.vectorize import SPACE
 
 # Fewer terms than the linear models: trees pick few of them, and histogram building costs per
@@ -35,5 +35,5 @@ FAMILY = Family(
     fidelity="n_estimators",
     cost=2.0,
     description="LightGBM on sparse TF-IDF of words and characters plus the other columns.",
-    applies=has_text,
+    applies=HAS_TEXT,
 )

@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
 from fitfinder.data.schema import Role
-from fitfinder.estimators.base import BuildContext
+from fitfinder.estimators.base import BuildContext, Condition
 from fitfinder.search.space import Config
 from fitfinder.tasks.text.vectorize import SPACE as TEXT_SPACE
 from fitfinder.tasks.text.vectorize import text_features
@@ -27,6 +27,9 @@ def model_config(config: Config) -> Config:
     return {k: v for k, v in config.items() if k not in TEXT_SPACE}
 
 
-def has_text(schema) -> bool:
-    """Whether the table has a text column (the text families apply only then)."""
+def _has_text(schema) -> bool:
     return bool(schema.features(Role.TEXT))
+
+
+#: the text families apply only to tables with a text column
+HAS_TEXT = Condition(_has_text, "a text column (name one with text_columns=)")

@@ -8,7 +8,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 from fitfinder.estimators.base import CLASSIFICATION, TASKS, BuildContext, Family
 from fitfinder.search.space import Config, Float
-from fitfinder.tasks.text.families.common import has_text, model_config, text_pipeline
+from fitfinder.tasks.text.families.common import HAS_TEXT, model_config, text_pipeline
 from fitfinder.tasks.text.vectorize import DEFAULTS, LOW_COST, SPACE
 
 MAX_ITER = 1000
@@ -33,5 +33,5 @@ FAMILY = Family(
     build=build,
     cost=0.5,
     description="Logistic or ridge regression on TF-IDF of word and character n-grams.",
-    applies=has_text,
+    applies=HAS_TEXT,
 )

@@ -8,7 +8,7 @@ from sklearn.naive_bayes import ComplementNB
 
 from fitfinder.estimators.base import CLASSIFICATION, BuildContext, Family
 from fitfinder.search.space import Config, Float
-from fitfinder.tasks.text.families.common import has_text, model_config, text_pipeline
+from fitfinder.tasks.text.families.common import HAS_TEXT, model_config, text_pipeline
 from fitfinder.tasks.text.vectorize import DEFAULTS, LOW_COST, SPACE
 
 
@@ -27,5 +27,5 @@ FAMILY = Family(
     build=build,
     cost=0.3,
     description="Complement naive Bayes on TF-IDF of word and character n-grams (text only).",
-    applies=has_text,
+    applies=HAS_TEXT,
 )

@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 from fitfinder.estimators.base import CLASSIFICATION, BuildContext, Family
 from fitfinder.search.space import Config, Float
-from fitfinder.tasks.text.families.common import has_text, model_config, text_pipeline
+from fitfinder.tasks.text.families.common import HAS_TEXT, model_config, text_pipeline
 from fitfinder.tasks.text.vectorize import DEFAULTS, LOW_COST, SPACE
 
 MAX_ITER = 1000
@@ -79,5 +79,5 @@ FAMILY = Family(
     build=build,
     cost=0.7,
     description="NB-SVM: naive-Bayes log-count ratios into a logistic regression (text only).",
-    applies=has_text,
+    applies=HAS_TEXT,
 )

@@ -9,7 +9,7 @@ from sklearn.svm import LinearSVC, LinearSVR
 
 from fitfinder.estimators.base import CLASSIFICATION, TASKS, BuildContext, Family
 from fitfinder.search.space import Config, Float
-from fitfinder.tasks.text.families.common import has_text, model_config, text_pipeline
+from fitfinder.tasks.text.families.common import HAS_TEXT, model_config, text_pipeline
 from fitfinder.tasks.text.vectorize import DEFAULTS, LOW_COST, SPACE
 
 CALIBRATION_FOLDS = 3
@@ -35,5 +35,5 @@ FAMILY = Family(
     build=build,
     cost=1.0,
     description="Linear SVM on TF-IDF of word and character n-grams (calibrated probabilities).",
-    applies=has_text,
+    applies=HAS_TEXT,
 )

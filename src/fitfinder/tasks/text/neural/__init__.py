@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator
 
 from fitfinder.estimators.base import TASKS, BuildContext, Family
 from fitfinder.search.space import Categorical, Config, Float, Int
-from fitfinder.tasks.text.families.common import has_text
+from fitfinder.tasks.text.families.common import HAS_TEXT
 
 EXTRA = "nn"
 
@@ -76,5 +76,5 @@ FAMILY = Family(
         "A fastText-style PyTorch network: a weighted bag of hashed word and character n-gram "
         "embeddings, an optional hidden layer (needs the [nn] extra)."
     ),
-    applies=has_text,
+    applies=HAS_TEXT,
 )
