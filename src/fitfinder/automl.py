@@ -162,7 +162,12 @@ class AutoML:
         data.n_threads = self._threads(self._concurrency())
         self._check_split_settings(plan)
         families = select_families(
-            self.estimators, data.task, len(data.X), self.time_budget, data.schema
+            self.estimators,
+            data.task,
+            len(data.X),
+            self.time_budget,
+            data.schema,
+            weighted=problem.weighted,
         )
         self.problem_ = problem
         self.schema_, self.metric_, self.split_plan_ = data.schema, data.metric, plan

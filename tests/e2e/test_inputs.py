@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from fitfinder import AutoML, load
-from fitfinder.errors import DataError, ModelError
+from fitfinder.errors import ConfigError, DataError, ModelError
 
 
 def mixed_table(n=600, seed=0):
@@ -80,6 +80,14 @@ def test_sample_weight_changes_the_model(concrete):
     )
     assert not np.allclose(plain.predict(test), weighted.predict(test))
     assert weighted.leaderboard()["rmse"].iloc[0] != plain.leaderboard()["rmse"].iloc[0]
+
+
+def test_a_family_that_cannot_honour_weights_is_refused_when_named(concrete):
+    train, _ = concrete
+    X, y = train.drop(columns="compressive_strength"), train["compressive_strength"]
+    automl = AutoML(time_budget=None, max_trials=2, estimators=["glm", "svm"], verbose=0)
+    with pytest.raises(ConfigError, match="'svm' cannot honour sample_weight"):
+        automl.fit(X, y, sample_weight=np.ones(len(y)))
 
 
 def test_groups_never_straddle_folds(wine):

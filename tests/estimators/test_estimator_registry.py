@@ -116,3 +116,11 @@ def test_a_family_asked_for_on_data_it_does_not_apply_to_is_named_with_its_need(
     daily = ForecastSchema("y", "ds", None, "D", horizon=7, seasonal_periods=(7,))
     with pytest.raises(ConfigError, match="'long_seasonal_naive' needs several seasonal periods"):
         select_families(["long_seasonal_naive"], "forecast", 1000, schema=daily)
+
+
+def test_families_that_cannot_honour_weights_are_left_out_or_refused():
+    chosen = [f.name for f in select_families(None, "binary", 1000, weighted=True)]
+    assert chosen == [n for n in NAMES if n not in ("knn", "svm")]
+    with pytest.raises(ConfigError, match="'knn' cannot honour sample_weight"):
+        select_families(["lightgbm", "knn"], "binary", 1000, weighted=True)
+    assert [f.name for f in select_families(["knn"], "binary", 1000)] == ["knn"]

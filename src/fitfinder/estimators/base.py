@@ -71,7 +71,7 @@ class Family:
     fidelity: str | None = None
     cost: float = 1.0
     description: str = ""
-    supports_sample_weight: bool = True
+    supports_sample_weight: bool = True  # False: left out (or refused) when rows carry weights
     fit_groups: bool = False  # fit takes each row's group id as ``groups=`` (rankers)
     max_rows: int | None = None  # the family is left out of the default set on larger data
     min_budget: float | None = None  # ... and under shorter time budgets (seconds)

@@ -41,5 +41,6 @@ FAMILY = Family(
     max_rows=100_000,
     notes=(
         "Prediction cost grows with the training rows, so large data leaves it out by default.",
+        "Not used with sample weights (left out, or refused when named): k-NN has no weights.",
     ),
 )

@@ -69,6 +69,7 @@ def select_families(
     n_rows: int,
     time_budget: float | None = None,
     schema: Any = None,
+    weighted: bool = False,
 ) -> list[Family]:
     """The families to search for ``task`` on data of ``schema``.
 
@@ -84,6 +85,7 @@ def select_families(
             for family in FAMILIES.values()
             if family.serves(task)
             and _applies(family, schema)
+            and _weights_allowed(family, weighted, explicit=False)
             and (family.max_rows is None or n_rows <= family.max_rows)
             and _budget_allows(family, time_budget)
             and _installed(family.name, explicit=False)
@@ -103,7 +105,22 @@ def select_families(
                 f"estimator '{family.name}' needs {family.applies.needs}, which this data lacks; "
                 "remove it from estimators"
             )
+        _weights_allowed(family, weighted, explicit=True)
     return families
+
+
+def _weights_allowed(family: Family, weighted: bool, explicit: bool) -> bool:
+    """Whether ``family`` may fit weighted rows; a family that cannot honour the weights is
+    left out of the default set (one info line) and refused when asked for."""
+    if not weighted or family.supports_sample_weight:
+        return True
+    if explicit:
+        raise ConfigError(
+            f"estimator '{family.name}' cannot honour sample_weight; remove it from estimators "
+            "or fit without weights"
+        )
+    log.info("the %s family is left out: it cannot honour sample_weight", family.name)
+    return False
 
 
 def _applies(family: Family, schema: Any) -> bool:

@@ -68,6 +68,7 @@ FAMILY = Family(
     supports_sample_weight=False,
     notes=(
         f"RBF above {EXACT_KERNEL_MAX_ROWS} rows uses {NYSTROEM_COMPONENTS} Nystroem components.",
-        "Sample weights are ignored: the Nystroem pipeline cannot take them without metadata routing.",
+        "Not used with sample weights (left out, or refused when named): the Nystroem pipeline "
+        "cannot take them without metadata routing.",
     ),
 )

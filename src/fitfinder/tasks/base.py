@@ -31,6 +31,7 @@ class Problem:
     plan: SplitPlan
     notes: list[str] = field(default_factory=list)
     state: Any = None  # what the task keeps for building its model (labels, panel facts)
+    weighted: bool = False  # the user's rows carry weights that every fit must honour
 
 
 @dataclass

@@ -66,7 +66,7 @@ class TabularTask(Task):
         notes = list(schema.notes)
         if info.n_dropped:
             notes.append(f"dropped {info.n_dropped} rows whose target is missing")
-        return Problem(data, plan, notes, state=info)
+        return Problem(data, plan, notes, state=info, weighted=weight is not None)
 
     def second_split(self, problem: Problem, seed: int) -> list:
         data = problem.data
