@@ -7,12 +7,16 @@ next ``horizon`` steps, so ``fit(X_train, y_train)`` then ``predict(X_val)`` is 
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from fitfinder.errors import DataError
 from fitfinder.tasks.forecast.schema import ID, TARGET, TIME, ForecastSchema
+
+log = logging.getLogger("fitfinder")
 
 #: a forecast further outside its series' historical range than this many ranges blew up
 BLOW_UP = 10.0
@@ -54,30 +58,53 @@ class Forecaster(RegressorMixin, BaseEstimator):
         steps = future.groupby(ID, sort=False, observed=True)[TIME].transform("size")
         h = int(steps.max()) if len(steps) else 0
         full = self._future(future, h)
-        out = self._forecast(h, full)
-        self._check_sane(out)
+        out = self._check_sane(self._forecast(h, full))
         merged = future[[ID, TIME]].merge(out, on=[ID, TIME], how="left")
         values = merged["forecast"].to_numpy(dtype=float)
         if np.isnan(values).any():  # a subclass's _forecast left rows of the grid out
             raise ValueError(f"{type(self).__name__} gave no forecast for some rows")
         return values
 
-    def _check_sane(self, out: pd.DataFrame) -> None:
-        """ValueError for forecasts that are not finite or that blew up: further than
-        ``BLOW_UP`` times a series' historical range outside that range. The trial then fails,
-        so an unstable model is dropped from the search and the ensemble, never averaged in."""
+    def _check_sane(self, out: pd.DataFrame) -> pd.DataFrame:
+        """``out``, unless a forecast is not finite or blew up: further than ``BLOW_UP`` times
+        its series' historical range outside that range. In a trial that is a ValueError (the
+        trial fails, so an unstable model is dropped from the search and the ensemble, never
+        averaged in); in a final model (``replace_blow_ups_``, set when the model is built)
+        those series are forecast by seasonal naive instead, with a warning, so that one
+        unstable series never costs the user the forecast of all the others."""
         values = out["forecast"].to_numpy(dtype=float)
-        if not np.isfinite(values).all():
-            raise ValueError(f"{type(self).__name__} gave non-finite forecasts")
         bounds = self.history_.groupby(ID, sort=False, observed=True)[TARGET].agg(["min", "max"])
         low, high = (bounds[c].reindex(out[ID]).to_numpy() for c in ("min", "max"))
         span = np.maximum(high - low, np.maximum(np.abs(high), 1e-9))
-        wild = (values < low - BLOW_UP * span) | (values > high + BLOW_UP * span)
-        if wild.any():
+        with np.errstate(invalid="ignore"):
+            wild = (values < low - BLOW_UP * span) | (values > high + BLOW_UP * span)
+        bad = ~np.isfinite(values) | wild
+        if not bad.any():
+            return out
+        if not getattr(self, "replace_blow_ups_", False):
             raise ValueError(
-                f"{type(self).__name__} blew up: forecast {values[wild][0]:.4g} lies far outside "
-                f"its series' history [{low[wild][0]:.4g}, {high[wild][0]:.4g}]"
+                f"{type(self).__name__} blew up: forecast {values[bad][0]:.4g} lies far outside "
+                f"its series' history [{low[bad][0]:.4g}, {high[bad][0]:.4g}]"
             )
+        series = pd.unique(out.loc[bad, ID])
+        log.warning(
+            "%s blew up on %d series (e.g. %s): forecast by seasonal naive instead",
+            type(self).__name__,
+            len(series),
+            series[0],
+        )
+        return self._seasonal_naive(out, series)
+
+    def _seasonal_naive(self, out: pd.DataFrame, series) -> pd.DataFrame:
+        """``out`` with the rows of ``series`` forecast by repeating each one's last season."""
+        out = out.copy()
+        season = self.schema.season_length
+        for sid in series:
+            history = self.history_.loc[self.history_[ID] == sid, TARGET].to_numpy(dtype=float)
+            last = history[-season:] if len(history) >= season else history[-1:]
+            rows = np.flatnonzero((out[ID] == sid).to_numpy())
+            out.iloc[rows, out.columns.get_loc("forecast")] = np.resize(last, len(rows))
+        return out
 
     # -- for subclasses -------------------------------------------------------------------
     def _fit(self, history: pd.DataFrame) -> None:

@@ -118,6 +118,7 @@ class ForecastTask(Task):
         data, state = problem.data, problem.state
         for forecaster in forecasters(pipeline):  # a validated model starts at its cutoff
             forecaster.update(data.X, data.y)
+            forecaster.replace_blow_ups_ = True
         backtest = _backtest(problem, validation)
         levels = state.levels
         intervals = coverage = None
