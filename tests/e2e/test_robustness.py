@@ -35,7 +35,9 @@ def test_crash_hang_and_memory_blowup_are_recorded_and_the_search_goes_on(concre
         time_budget=40,
         metric=crashing_metric,
         estimators=["knn", "svm", "glm", "lightgbm"],
-        trial_time_limit=6,
+        # the blow-up must cross the limit before the trial's time runs out: page faults here
+        # ran at about 100 MB/s (700 MB took 7 s), so 6 s was too short for a first trial
+        trial_time_limit=15,
         memory_limit_mb=700,
         split="holdout",
         verbose=0,
