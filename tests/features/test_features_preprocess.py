@@ -15,7 +15,7 @@ from fitfinder.features import DatetimeFeatures, build_preprocessor
 from fitfinder.features.preprocess import TEXT_CELLS, TEXT_FEATURES, text_feature_count
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-STYLES = ("scaled", "trees", "native")
+STYLES = ("scaled", "trees", "native", "native_wide")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_styles_on_credit_data(credit, style):
     out = transformer.fit_transform(frame)
     odd = pickle.loads(pickle.dumps(transformer)).transform(_odd_rows(schema))
     assert out.dtype == np.float64 and odd.shape == (2, out.shape[1])
-    if style == "native":
+    if style in ("native", "native_wide"):
         assert positions == (0, 1, 2)  # Home, Marital, Job come first
         assert np.isnan(out).any() and np.isnan(odd[1]).all()
         assert np.isnan(odd[0, 0]) and np.isnan(odd[0, 2]) and odd[0, 1] == 1.0  # married

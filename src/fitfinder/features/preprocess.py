@@ -14,11 +14,11 @@ from fitfinder.data.schema import Role, Schema
 from fitfinder.errors import ConfigError
 from fitfinder.features.dates import DatetimeFeatures
 
-STYLES = ("scaled", "trees", "native", "frame")
+STYLES = ("scaled", "trees", "native", "native_wide", "frame")
 MISSING = "__missing__"
 ONE_HOT_MAX_CATEGORIES = 30
 ONE_HOT_MIN_FREQUENCY = 5  # rows; rarer levels share one "infrequent" column
-ORDINAL_MAX_CATEGORIES = 255  # LightGBM handles categorical codes best below its max_bin
+ORDINAL_MAX_CATEGORIES = 255  # "native" codes: HistGradientBoosting takes at most 255 levels
 TEXT_CELLS = 20_000_000  # dense TF-IDF values per text column (160 MB): sets its vocabulary size
 TEXT_FEATURES = (300, 5000)  # fewest and most TF-IDF terms per text column
 
@@ -32,7 +32,10 @@ def build_preprocessor(
     columns (see :class:`ValueScaler`), categoricals one-hot; ``trees``: numbers
     median-imputed, categoricals ordinal (-1 for missing/unknown);
     ``native``: numbers kept with NaN, categoricals ordinal (NaN for missing/unknown) and placed
-    first, so their positions 0..k-1 are returned. Datetimes are expanded to calendar parts and
+    first, so their positions 0..k-1 are returned; a column with more than
+    ``ORDINAL_MAX_CATEGORIES`` levels keeps that many, its rarest levels sharing one code
+    (HistGradientBoosting's limit); ``native_wide``: the same with every level kept (LightGBM
+    and XGBoost take any number of codes; LightGBM groups rare levels itself). Datetimes are expanded to calendar parts and
     handled as numbers; each text column becomes TF-IDF features of words and word pairs, as
     many as :func:`text_feature_count` allows for ``n_rows`` training rows. The output is dense
     float.
@@ -46,6 +49,8 @@ def build_preprocessor(
     dates = schema.features(Role.DATETIME)
     numeric_steps = _numeric_steps(style)
     most_levels = max((len(schema.categories.get(c, ())) for c in categorical), default=0)
+    if style == "native_wide":
+        most_levels = 0  # no cap
     blocks = [
         ("categorical", _categorical_steps(style, most_levels), categorical),
         ("numeric", make_pipeline(*numeric_steps) if numeric_steps else "passthrough", numeric),
@@ -57,7 +62,8 @@ def build_preprocessor(
         for column in schema.features(Role.TEXT)
     ]
     transformer = ColumnTransformer(blocks, remainder="drop", sparse_threshold=0.0)
-    positions = tuple(range(len(categorical))) if style == "native" else ()
+    native = style in ("native", "native_wide")
+    positions = tuple(range(len(categorical))) if native else ()
     return transformer, positions
 
 
