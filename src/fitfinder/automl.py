@@ -573,9 +573,16 @@ class AutoML:
     def predict_proba(self, X) -> np.ndarray:
         return self._model().predict_proba(X)
 
-    def score(self, X, y, sample_weight=None) -> float:
-        """The run's metric on ``(X, y)``, in its natural direction."""
+    def score(self, X, y=None, sample_weight=None) -> float:
+        """The run's metric on ``(X, y)``, in its natural direction. A ranker scores its own
+        way: ``X`` holds the query column, and the relevance column unless ``y`` is given."""
         model = self._model()
+        if hasattr(model, "score"):  # a task's model that reads more than (X, y): a ranker
+            if sample_weight is not None:
+                raise ConfigError(f"score() of a {model.task} model takes no sample_weight")
+            return model.score(X, y, metric=self.metric_)
+        if y is None:
+            raise ConfigError("score(X, y) needs the true values y")
         info = prepare_target(pd.Series(np.asarray(y)), model.task)
         truth = _encode_like(np.asarray(y), model.labels) if model.labels is not None else info.y
         if model.task == "regression":

@@ -9,8 +9,8 @@ import pytest
 import fitfinder
 from fitfinder import AutoML
 from fitfinder.cli import main
-from fitfinder.errors import ConfigError
-from fitfinder.tasks.rank.metrics import ndcg
+from fitfinder.errors import ConfigError, DataError, ModelError
+from fitfinder.tasks.rank.metrics import average_precision, ndcg, reciprocal_rank
 from fitfinder.tasks.rank.model import RankModel
 
 
@@ -31,6 +31,7 @@ def test_automl_ranks_saves_and_loads(insteval, tmp_path):
     }
     scores = automl.predict(test)
     assert scores.shape == (len(test),) and _ndcg(test, scores) > 0.5
+    assert automl.score(test) == pytest.approx(_ndcg(test, scores))
     loaded = fitfinder.load(automl.save(tmp_path / "model"))
     assert isinstance(loaded, RankModel) and loaded.group_column == "student"
     np.testing.assert_allclose(loaded.predict(test), scores)
@@ -96,3 +97,27 @@ def test_cli_bad_rank_input_exits_2_with_one_line(
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_score_gives_the_rank_metric_of_a_table_with_its_queries(insteval):
+    train, test = insteval
+    automl = AutoML(task="rank", metric="map@5", time_budget=None, max_trials=2, verbose=0)
+    automl.fit(train, target="relevance", group_column="student")
+    scores, y, groups = automl.predict(test), test["relevance"].to_numpy(float), test["student"]
+    assert automl.score(test) == pytest.approx(average_precision(y, scores, groups, 5))
+    unlabelled = test.drop(columns="relevance")
+    assert automl.score(unlabelled, test["relevance"]) == automl.score(test)
+    model = automl.model_
+    assert model.score(test, metric="ndcg@10") == pytest.approx(ndcg(y, scores, groups, 10))
+    assert model.score(test, metric="mrr") == pytest.approx(reciprocal_rank(y, scores, groups))
+    # a query of one item has no order to judge: left out, as at fit
+    lone = test.head(1).assign(student=-1)
+    assert model.score(pd.concat([test, lone])) == model.score(test)
+    with pytest.raises(ModelError, match="needs the relevance: a 'relevance' column"):
+        automl.score(unlabelled)
+    with pytest.raises(DataError, match="group column .student. not found"):
+        automl.score(test.drop(columns="student"))
+    with pytest.raises(DataError, match="must be numbers"):
+        automl.score(test.assign(relevance="good"))
+    with pytest.raises(ConfigError, match="takes no sample_weight"):
+        automl.score(test, sample_weight=np.ones(len(test)))

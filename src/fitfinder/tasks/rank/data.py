@@ -27,6 +27,7 @@ class Queries:
     split_groups: np.ndarray  # what validation groups by: the queries, or coarser ``groups``
     group_column: str
     notes: list[str] = field(default_factory=list)
+    target: str = "relevance"  # the relevance column's name
 
 
 def read_queries(
@@ -36,7 +37,7 @@ def read_queries(
     require_columns(frame, [target, group_column], "column")
     if groups is not None and len(groups) != len(frame):
         raise DataError(f"groups has {len(groups)} values for {len(frame)} rows; give one per row")
-    relevance = _relevance(frame[target])
+    relevance = relevance_of(frame[target])
     if frame[group_column].isna().any():
         raise DataError(f"group column {group_column!r} has missing query ids; fill or drop them")
     notes = []
@@ -60,10 +61,10 @@ def read_queries(
     split = codes[order] if groups is None else _coarser(np.asarray(groups)[rows], ids)
     X = frame.iloc[rows].drop(columns=[target, group_column]).reset_index(drop=True)
     y = relevance.to_numpy(dtype=float)[rows]
-    return Queries(X, y, codes[order], split, group_column, notes)
+    return Queries(X, y, codes[order], split, group_column, notes, target)
 
 
-def _relevance(values: pd.Series) -> pd.Series:
+def relevance_of(values: pd.Series) -> pd.Series:
     """The relevance column as floats; DataError unless whole numbers in 0..MAX_RELEVANCE."""
     name = values.name
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):

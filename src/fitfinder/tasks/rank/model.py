@@ -9,8 +9,11 @@ import numpy as np
 import pandas as pd
 
 from fitfinder.data import as_frame
-from fitfinder.errors import ModelError
+from fitfinder.errors import ConfigError, ModelError
+from fitfinder.metrics import Metric
 from fitfinder.model import FittedModel, load_tabular
+from fitfinder.tasks.rank.data import relevance_of
+from fitfinder.tasks.rank.metrics import DEFAULT, METRICS, rank_metric
 from fitfinder.tasks.tabular import require_columns
 
 
@@ -25,6 +28,39 @@ class RankModel(FittedModel):
     def predict(self, X) -> np.ndarray:
         """One score per row: within a query, a higher score ranks first."""
         return np.asarray(self.pipeline.predict(self._features(X)), dtype=float)
+
+    def score(self, X, y=None, metric: str | Metric | None = None) -> float:
+        """The ranking metric of this model's scores on ``X``, which holds the query column and,
+        unless ``y`` gives it, the relevance column seen at fit. ``metric`` defaults to the
+        run's own when that is a ranking metric, else NDCG@10. As at fit, rows without a
+        relevance and queries of a single item are left out (no order to judge)."""
+        frame = as_frame(X)
+        require_columns(frame, [self.group_column], "group column")
+        if y is None:
+            target = self.info.get("target")
+            if target is None or target not in frame.columns:
+                raise ModelError(
+                    f"score needs the relevance: a {target or 'relevance'!r} column in the "
+                    "table, or score(table, y)"
+                )
+            values = frame[target]
+        elif len(y) != len(frame):
+            raise ModelError(f"y has {len(y)} values for {len(frame)} rows; give one per row")
+        else:
+            values = pd.Series(np.asarray(y), name="y")
+        relevance = relevance_of(values)
+        query = frame[self.group_column].to_numpy()
+        keep = relevance.notna().to_numpy().copy()
+        sizes = pd.Series(query[keep]).map(pd.Series(query[keep]).value_counts()).to_numpy()
+        keep[np.flatnonzero(keep)[sizes == 1]] = False
+        if not keep.any():
+            raise ModelError(
+                f"no query in {self.group_column!r} has two items with a relevance; nothing to rank"
+            )
+        scores = self.predict(frame.iloc[np.flatnonzero(keep)])
+        return _metric(metric, self.metric).score(
+            relevance.to_numpy(float)[keep], scores, groups=query[keep]
+        )
 
     def predict_proba(self, X) -> np.ndarray:
         raise ModelError("predict_proba is for classification; a ranker's predict gives scores")
@@ -66,3 +102,16 @@ class RankModel(FittedModel):
         """The ranking model saved in ``folder``."""
         model = load_tabular(folder)
         return cls(**{f.name: getattr(model, f.name) for f in fields(model)})
+
+
+def _metric(metric: str | Metric | None, own: str) -> Metric:
+    """``metric`` as a Metric: a name is a ranking metric's; None is the run's metric ``own``
+    when that is a ranking metric's name (a custom one's is not), else the default NDCG@10."""
+    if isinstance(metric, Metric):
+        return metric
+    if metric is None:
+        try:
+            return rank_metric(own)
+        except ConfigError:
+            return METRICS[DEFAULT]
+    return rank_metric(metric)

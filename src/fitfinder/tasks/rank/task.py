@@ -95,7 +95,11 @@ class RankTask(Task):
             schema=data.schema,
             task=TASK,
             metric=data.metric.name,
-            info={**info, "group_column": problem.state.group_column},
+            info={
+                **info,
+                "group_column": problem.state.group_column,
+                "target": problem.state.target,
+            },
             sample=data.X.iloc[data.folds[0][1][:SAMPLE_ROWS]],
         )
 
