@@ -10,8 +10,8 @@ import hashlib
 import logging
 import math
 import os
-import tempfile
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fitfinder import tempfiles
 from fitfinder.data import prepare_target
 from fitfinder.ensemble import ENSEMBLE_FAMILY, EnsemblePlan, plan_ensemble
 from fitfinder.ensemble.build import best_per_family
@@ -173,30 +174,35 @@ class AutoML:
         self.schema_, self.metric_, self.split_plan_ = data.schema, data.metric, plan
         seeded = self._seeded_configs(data.task, families)  # before this run is journaled
         self._open_journal(data, families)
-        searcher = make_searcher(
-            families,
-            self.search,
-            seed=self.seed,
-            max_trials=self.max_trials,
-            reproducible=self.time_budget is None,
-            starting_points=self.starting_points,
-            n_train_rows=max(len(train) for train, _ in plan.folds) if self.sample else None,
-            **seeded,
-        )
-        self._replay(searcher)
-        progress = Progress(self.time_budget, data.metric.name, enabled=self.verbose > 0)
-        self._report_data(progress, problem)
-        runner = Runner(data, n_workers=self._concurrency(), memory_limit_mb=self._memory_limit())
-        with progress, runner:
-            best, validated = self._search(runner, searcher, deadline, progress)
-            finalizer = self._finalizer(runner, data, deadline, validated)
-            self.model_ = self._final_model(finalizer, data, best, progress)
-        for name, reason in searcher.retired().items():
-            progress.say(f"retired family {name}: {reason}")
-        self.fit_time_ = time.monotonic() - start
-        self.journal_.finish_run(
-            self.run_id_, {"best_trial": best.result.number, "fit_time": self.fit_time_}
-        )
+        try:
+            searcher = make_searcher(
+                families,
+                self.search,
+                seed=self.seed,
+                max_trials=self.max_trials,
+                reproducible=self.time_budget is None,
+                starting_points=self.starting_points,
+                n_train_rows=max(len(train) for train, _ in plan.folds) if self.sample else None,
+                **seeded,
+            )
+            self._replay(searcher)
+            progress = Progress(self.time_budget, data.metric.name, enabled=self.verbose > 0)
+            self._report_data(progress, problem)
+            runner = Runner(
+                data, n_workers=self._concurrency(), memory_limit_mb=self._memory_limit()
+            )
+            with progress, runner:
+                best, validated = self._search(runner, searcher, deadline, progress)
+                finalizer = self._finalizer(runner, data, deadline, validated)
+                self.model_ = self._final_model(finalizer, data, best, progress)
+            for name, reason in searcher.retired().items():
+                progress.say(f"retired family {name}: {reason}")
+            self.fit_time_ = time.monotonic() - start
+            self.journal_.finish_run(
+                self.run_id_, {"best_trial": best.result.number, "fit_time": self.fit_time_}
+            )
+        finally:
+            self.journal_.release()  # another process may write this journal now
         return self
 
     def _check_settings(self) -> None:
@@ -247,13 +253,33 @@ class AutoML:
 
     # -- journal -----------------------------------------------------------------------
     def _open_journal(self, data: TrialData, families) -> None:
+        cleanup = getattr(self, "_journal_cleanup", None)
+        if cleanup is not None:  # a fit again: the previous fit's temporary journal goes
+            cleanup()
         if self.storage is None:
-            self._journal_dir = tempfile.mkdtemp(prefix="fitfinder-")
-            url = f"sqlite:///{Path(self._journal_dir) / JOURNAL_FILE}"
+            # removed when this object goes or the interpreter exits (save() copies it before)
+            folder = tempfiles.make_dir("journal")
+            url = f"sqlite:///{folder / JOURNAL_FILE}"
         else:
-            url = self.storage
+            folder, url = None, self.storage
         self.journal_ = Journal(url)
+        if folder is not None:
+            self._journal_cleanup = weakref.finalize(self, _drop_journal, self.journal_, folder)
         self.journal_path_ = _sqlite_path(url)
+        interrupted = self.journal_.claim()  # refuses a journal another live process writes
+        if interrupted:
+            log.warning(
+                "%d trial(s) were running when an earlier fit writing this journal stopped; "
+                "they are marked interrupted and not run again",
+                len(interrupted),
+            )
+        try:
+            self._start_run(data, families)
+        except BaseException:
+            self.journal_.release()
+            raise
+
+    def _start_run(self, data: TrialData, families) -> None:
         settings = self._settings(data, families)
         fingerprint = _fingerprint(data)
         previous = self.journal_.latest_run() if self.resume else None
@@ -687,6 +713,12 @@ def _ensemble_result(number: int, plan: EnsemblePlan, metric) -> TrialResult:
         score=metric.score_of_loss(plan.loss),
         metrics={"single_loss": plan.single_loss, "win_share": plan.win_share},
     )
+
+
+def _drop_journal(journal: Journal, folder: Path) -> None:
+    """Close a temporary journal and remove its folder."""
+    journal.close()
+    tempfiles.remove(folder)
 
 
 def _sqlite_path(url: str) -> str | None:

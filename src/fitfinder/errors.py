@@ -23,6 +23,10 @@ class ResumeError(FitfinderError):
     """A run cannot be resumed because its data or settings changed."""
 
 
+class JournalBusyError(FitfinderError):
+    """Another live process is writing the same journal (a second fit or resume of a run)."""
+
+
 class MissingExtraError(FitfinderError, ImportError):
     """An optional part needs an extra that is not installed."""
 

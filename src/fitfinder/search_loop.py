@@ -76,8 +76,17 @@ class SearchLoop:
         while (launch := self._next_launch()) is not None:
             proposal, spec = launch
             # the trial's time counts from its launch: waiting for a booting worker included
-            result = self.runner.run(spec, deadline=time.monotonic() + spec.timeout)
+            result = self.runner.run(
+                spec,
+                deadline=time.monotonic() + spec.timeout,
+                on_start=lambda pid, spec=spec: self._started(spec, pid),
+            )
             self._record(proposal, result)
+
+    def _started(self, spec: TrialSpec, pid: int) -> None:
+        """Journal the trial as running in worker ``pid`` before it starts."""
+        with self._lock:
+            self.journal.start_trial(self.run_id, spec, pid)
 
     def _next_launch(self) -> tuple[Proposal, TrialSpec] | None:
         with self._lock:

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 
 from fitfinder import AutoML
@@ -110,11 +111,21 @@ def test_kill_9_then_resume_keeps_finished_trials(tmp_path, concrete):
     deadline = time.monotonic() + 90
     while len(_journal_trials(out / "journal.db")) < 5 and time.monotonic() < deadline:
         time.sleep(0.2)
+    # a second process may not write the live run: one line, exit status 2
+    second = subprocess.run([*command, "--resume"], capture_output=True, text=True)
+    assert second.returncode == 2, second.stderr
+    assert second.stderr.count("\n") == 1 and "Traceback" not in second.stderr
+    assert f"being written by another fitfinder process (pid {process.pid})" in second.stderr
+    workers = psutil.Process(process.pid).children(recursive=True)
+    assert workers  # the fit's trial workers (in process groups of their own)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    _, alive = psutil.wait_procs(workers, timeout=5)
+    assert alive == []  # workers die with their parent
     before = _journal_trials(out / "journal.db")
     assert 5 <= len(before) < 16
 
+    # the dead fit's lock does not block; its trials in flight become 'interrupted'
     resumed = subprocess.run([*command, "--resume", "--json"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     after = [row for row in _journal_trials(out / "journal.db") if row[1] != "ensemble"]
@@ -122,6 +133,9 @@ def test_kill_9_then_resume_keeps_finished_trials(tmp_path, concrete):
     assert len(after) == 16
     configs = [(family, config) for _, family, config, _ in after]
     assert len(set(configs)) == len(configs)  # nothing re-run
+    with sqlite3.connect(out / "journal.db") as db:
+        statuses = {status for (status,) in db.execute("select status from trials")}
+    assert "running" not in statuses
 
     changed = train.assign(cement=train["cement"] + 1.0)
     changed.to_csv(tmp_path / "train.csv", index=False)

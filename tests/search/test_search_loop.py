@@ -29,7 +29,9 @@ class _Runner:
     """Evaluates a proposal as the worker does: its pipeline comes back only when its loss is
     below the spec's ``keep_model_below``."""
 
-    def run(self, spec, deadline=None):
+    def run(self, spec, deadline=None, on_start=None):
+        if on_start is not None:
+            on_start(1234)  # the worker's pid
         loss = spec.config["loss"]
         keep = spec.keep_model_below is None or loss < spec.keep_model_below
         model = f"pipeline of trial {spec.number}" if keep else None
@@ -39,6 +41,9 @@ class _Runner:
 
 
 class _Sink:
+    def start_trial(self, run_id, spec, pid):
+        pass
+
     def record_trial(self, run_id, result):
         pass
 

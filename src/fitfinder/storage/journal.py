@@ -2,12 +2,25 @@
 
 JSON fields are stored as text and arrays as compressed ``.npy`` bytes, so the schema is the
 same on every SQLAlchemy dialect. Times are stored as naive UTC and returned timezone-aware.
+
+A trial is written twice: as ``running`` (with its worker's pid) when a worker takes it, and
+with its result when it ends, so a run killed mid-trial (or a trial that takes the machine
+down) leaves a row saying what was in flight. The process that writes a run first claims the
+journal (:meth:`Journal.claim`): an exclusive ``fcntl`` lock on ``<database>.lock``, held for
+as long as it writes. The kernel drops the lock when its holder dies (kill -9 included), so a
+stale lock never blocks a resume, while a second live writer is refused in one line
+(:class:`~fitfinder.errors.JournalBusyError`). Under a claim no other writer is alive, so the
+claim marks every ``running`` row ``interrupted``: it will never finish. Such trials are kept,
+with the reason, and not run again: a trial that killed its run (a machine-wide out of memory,
+say) would kill the resumed run too. PostgreSQL journals are not locked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,7 +49,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from fitfinder.errors import ConfigError
+from fitfinder.errors import ConfigError, JournalBusyError
+from fitfinder.trials.spec import INTERRUPTED, RUNNING
 
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -79,6 +93,7 @@ class _Trial(_Base):
     started_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime] = mapped_column(DateTime)
     sample_size: Mapped[int | None] = mapped_column(Integer)  # training rows per fold fit
+    pid: Mapped[int | None] = mapped_column(Integer)  # the worker that ran it (when known)
 
 
 class _Prediction(_Base):
@@ -132,6 +147,7 @@ class TrialRecord:
     curve: dict[int, float] = field(default_factory=dict)  # step -> validation loss
     pruned_step: int | None = None
     sample_size: int | None = None  # training rows per fold fit (None: all)
+    pid: int | None = None  # the worker process that ran it (when known)
 
 
 class Journal:
@@ -143,6 +159,7 @@ class Journal:
         _Base.metadata.create_all(self._engine)  # older journals gain new tables...
         _add_new_columns(self._engine)  # ...and new (nullable) columns
         self._session = sessionmaker(self._engine, expire_on_commit=False)
+        self._lock_file = None
 
     def __enter__(self) -> Journal:
         return self
@@ -151,7 +168,72 @@ class Journal:
         self.close()
 
     def close(self) -> None:
+        self.release()
         self._engine.dispose()
+
+    def claim(self) -> list[tuple[int, int]]:
+        """Become the journal's only writer, or raise :class:`JournalBusyError` when another
+        live process is writing it (SQLite files only; a no-op elsewhere or if held already).
+
+        No other writer being alive, every ``running`` trial left in the journal is marked
+        ``interrupted``; returns their ``(run id, number)``."""
+        path = _sqlite_file(self.url)
+        if path is None or self._lock_file is not None:
+            return []
+        import fcntl
+
+        lock = open(f"{path}.lock", "a+")  # noqa: SIM115 -- held open while the claim lasts
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            owner = lock.read().strip() or "unknown"
+            lock.close()
+            raise JournalBusyError(
+                f"the journal {path} is being written by another fitfinder process (pid "
+                f"{owner}); wait for it to finish, stop it, or use another --out / storage"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        self._lock_file = lock
+        return self._interrupt_running()
+
+    def release(self) -> None:
+        """Give up the claim (the lock file stays; only the lock on it matters)."""
+        lock, self._lock_file = self._lock_file, None
+        if lock is not None:
+            with contextlib.suppress(OSError):
+                lock.truncate(0)
+            lock.close()
+
+    def _interrupt_running(self) -> list[tuple[int, int]]:
+        """Mark every ``running`` trial ``interrupted`` (under a claim: their writer is dead)."""
+        with self._session.begin() as session:
+            rows = session.scalars(select(_Trial).where(_Trial.status == RUNNING)).all()
+            for row in rows:
+                worker = f"worker pid {row.pid}" if row.pid else "its worker"
+                row.status = INTERRUPTED
+                row.error = f"interrupted: the run stopped while {worker} ran this trial"
+            return [(row.run_id, row.number) for row in rows]
+
+    def start_trial(self, run_id: int, spec: Any, pid: int | None) -> None:
+        """Record that trial ``spec.number`` (family, config) is running in process ``pid``."""
+        now = _now()
+        with self._session.begin() as session:
+            row = session.scalars(
+                select(_Trial).where(_Trial.run_id == run_id, _Trial.number == spec.number)
+            ).first()
+            if row is None:
+                row = _Trial(run_id=run_id, number=spec.number)
+                session.add(row)
+            row.family, row.config = spec.family, _dumps(spec.config)
+            row.fidelity, row.status, row.loss, row.score = spec.fidelity, RUNNING, None, None
+            row.fold_losses, row.metrics, row.error = "[]", "{}", None
+            row.fit_time = row.predict_time = row.wall_time = 0.0
+            row.started_at = row.finished_at = now  # finished_at: set again when it ends
+            row.sample_size, row.pid = getattr(spec, "sample_size", None), pid
 
     def create_run(self, settings: dict, fingerprint: str) -> int:
         """Start a run; returns its id."""
@@ -236,6 +318,14 @@ class Journal:
 def default_url(out_dir: str | Path) -> str:
     """The SQLite journal inside an output directory."""
     return f"sqlite:///{Path(out_dir).resolve() / 'journal.db'}"
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL (None for other databases and in-memory ones)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return str(Path(parsed.database).resolve())
 
 
 def _make_engine(url: str) -> Engine:
@@ -324,6 +414,7 @@ def _trial_record(row: _Trial, data: bytes | None, curve: _Curve | None) -> Tria
         curve={} if curve is None else {step: loss for step, loss in json.loads(curve.points)},
         pruned_step=None if curve is None else curve.pruned_step,
         sample_size=row.sample_size,
+        pid=row.pid,
     )
 
 

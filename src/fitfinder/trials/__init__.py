@@ -5,6 +5,7 @@ from fitfinder.trials.runner import Runner
 from fitfinder.trials.spec import (
     DONE,
     FAILED,
+    INTERRUPTED,
     PRUNED,
     QUEUED,
     RUNNING,
@@ -18,6 +19,7 @@ from fitfinder.trials.spec import (
 __all__ = [
     "DONE",
     "FAILED",
+    "INTERRUPTED",
     "PRUNED",
     "QUEUED",
     "RUNNING",

@@ -16,7 +16,6 @@ import os
 import queue
 import signal
 import sys
-import tempfile
 import threading
 import time
 from multiprocessing import util as mp_util
@@ -25,6 +24,7 @@ from typing import Any
 import cloudpickle
 import psutil
 
+from fitfinder import tempfiles
 from fitfinder.trials.evaluate import evaluate
 from fitfinder.trials.spec import FAILED, TIMED_OUT, TrialResult, TrialSpec, error_line
 
@@ -54,6 +54,10 @@ def _worker_main(conn, data_path: str, parent_pid: int, preload: tuple[str, ...]
     # OpenMP threads that spin while waiting make a busy 2-core machine crawl (seen: 27 s
     # instead of 2 s for one HistGradientBoosting fit); passive waiting costs nothing here.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # when memory runs out the kernel's OOM killer should take a worker, never the search
+    # (Linux; raising one's own score needs no rights)
+    with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as file:
+        file.write("1000")
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     for name in preload:
         with contextlib.suppress(Exception):  # a broken module fails the trial that needs it
@@ -69,7 +73,13 @@ def _worker_main(conn, data_path: str, parent_pid: int, preload: tuple[str, ...]
 
 
 def _watch_parent(parent_pid: int) -> None:
-    """Kill this worker's process group once its parent is gone (even after kill -9)."""
+    """Kill this worker's process group once its parent is gone (even after kill -9).
+
+    A thread polling ``getppid`` rather than Linux's ``prctl(PR_SET_PDEATHSIG)``: the death
+    signal fires when the *thread* that started the child ends, not its process, and workers
+    are started from short-lived boot threads; and it would kill the worker alone, leaving the
+    trial's own children (joblib, subprocesses) behind, where this takes the worker's whole
+    process group. It needs the GIL for a moment every 0.5 s, which native fits release."""
     while os.getppid() == parent_pid:
         time.sleep(0.5)
     os.killpg(0, signal.SIGKILL)
@@ -217,8 +227,7 @@ class _Pool:
         for worker in workers:
             worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
             worker.kill()
-        with contextlib.suppress(OSError):
-            os.remove(self.data_path)
+        tempfiles.remove(os.path.dirname(self.data_path))
 
 
 class Runner:
@@ -262,8 +271,10 @@ class Runner:
         with self._start_lock:
             if self._pool is not None:
                 return self
-            fd, path = tempfile.mkstemp(prefix="fitfinder-data-", suffix=".pkl")
-            with os.fdopen(fd, "wb") as file:
+            # in a folder named after this process, so that the next fit removes it if this
+            # process is killed before it can (see fitfinder.tempfiles)
+            path = str(tempfiles.make_dir("data") / "data.pkl")
+            with open(path, "wb") as file:
                 cloudpickle.dump(self._data, file)
             self._pool = _Pool(path)
             # runs before multiprocessing's own exit hook, which would wait on live workers
@@ -277,30 +288,40 @@ class Runner:
         if self._finalizer is not None:
             self._finalizer()
 
-    def call(self, fn, spec: Any, timeout: float, deadline: float | None = None) -> tuple[str, Any]:
+    def call(
+        self, fn, spec: Any, timeout: float, deadline: float | None = None, on_start=None
+    ) -> tuple[str, Any]:
         """Run ``fn(data, spec)`` in a worker.
 
         Returns ``("ok", result)``, ``("timed_out", message)`` or ``("failed", message)``.
         ``timeout`` counts from when a ready worker takes the job; ``deadline`` (a
         ``time.monotonic()`` value) cuts it earlier, waiting for a booting worker included.
-        ``fn`` must be picklable (a module-level function).
+        ``fn`` must be picklable (a module-level function). ``on_start(pid)`` is called as in
+        :meth:`run`.
         """
-        status, value, _ = self._call(fn, spec, timeout, deadline)
+        status, value, _ = self._call(fn, spec, timeout, deadline, on_start)
         return status, value
 
     def run(
-        self, spec: TrialSpec, timeout: float | None = None, deadline: float | None = None
+        self,
+        spec: TrialSpec,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        on_start=None,
     ) -> TrialResult:
-        """Evaluate a trial in a worker; timeouts and crashes become a result, never raise."""
+        """Evaluate a trial in a worker; timeouts and crashes become a result, never raise.
+
+        ``on_start(pid)``, if given, is called with the worker's pid once a worker has taken
+        the trial and before it starts (the search journals the trial as running there)."""
         timeout = spec.timeout if timeout is None else timeout
-        status, value, elapsed = self._call(evaluate, spec, timeout, deadline)
+        status, value, elapsed = self._call(evaluate, spec, timeout, deadline, on_start)
         if status == OK:
             return value
         return TrialResult.of_failure(spec, status, value, wall_time=elapsed)
 
     # -------------------------------------------------------------------- internals
     def _call(
-        self, fn, spec: Any, timeout: float, deadline: float | None
+        self, fn, spec: Any, timeout: float, deadline: float | None, on_start=None
     ) -> tuple[str, Any, float]:
         if self._pool is not None and self._pool.closed:
             raise RuntimeError("this Runner is closed; create a new one")
@@ -311,6 +332,12 @@ class Runner:
             return FAILED, str(exc), 0.0
         if worker is None:
             return TIMED_OUT, "timed out while waiting for a worker to start", 0.0
+        if on_start is not None:
+            try:
+                on_start(worker.process.pid)
+            except BaseException:
+                self._idle.put(worker)
+                raise
         started = time.monotonic()
         cut = started + timeout if deadline is None else min(started + timeout, deadline)
         try:

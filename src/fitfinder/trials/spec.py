@@ -20,7 +20,8 @@ DONE = "done"
 FAILED = "failed"
 PRUNED = "pruned"
 TIMED_OUT = "timed_out"
-STATUSES = (QUEUED, RUNNING, DONE, FAILED, PRUNED, TIMED_OUT)
+INTERRUPTED = "interrupted"  # was running when its run was killed (see fitfinder.storage)
+STATUSES = (QUEUED, RUNNING, DONE, FAILED, PRUNED, TIMED_OUT, INTERRUPTED)
 
 _MAX_ERROR_CHARS = 500
 
