@@ -6,6 +6,7 @@ on the shared forecast datasets (``compare``), and the panel scale check (``scal
     python bench/forecast_bench.py --systems fitfinder statsforecast --out /tmp/forecast_bench
     python bench/forecast_bench.py --part scale                       # 10,000 series x 200, 300 s
     python bench/forecast_bench.py --part scale --series 300 --length 100 --budget 30
+    python bench/forecast_bench.py --systems fitfinder --budgets 30 --pseudo-test 1  # no test rows
 
 compare: each series' last ``horizon`` rows are the test window, every system sees the rest
 (known covariates' test-window values at predict time, past covariates' never); score = MASE
@@ -119,6 +120,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=900.0,
         help="seconds before a statsforecast model is killed (status timeout)",
+    )
+    p.add_argument(
+        "--pseudo-test",
+        type=int,
+        default=0,
+        metavar="K",
+        help="drop each series' last K horizons first, so the test window lies inside the "
+        "training part (for choosing defaults without the reported test rows)",
     )
     p.add_argument("--series", type=int, default=10_000, help="scale: number of series")
     p.add_argument("--length", type=int, default=200, help="scale: points per series")
@@ -292,9 +301,13 @@ def base_spec(entry: dict, work: Path, seed: int) -> dict:
     }  # fmt: skip
 
 
-def prepare_dataset(entry: dict, folder: Path, work: Path) -> dict:
-    """Split a dataset, write the training part and the test window's known covariates."""
-    train, test = split_series(pd.read_parquet(folder / entry["file"]), entry)
+def prepare_dataset(entry: dict, folder: Path, work: Path, pseudo_test: int = 0) -> dict:
+    """Split a dataset, write the training part and the test window's known covariates;
+    ``pseudo_test`` horizons are cut from each series' end first."""
+    frame = pd.read_parquet(folder / entry["file"])
+    for _ in range(pseudo_test):
+        frame, _ = split_series(frame, entry)
+    train, test = split_series(frame, entry)
     work.mkdir(parents=True, exist_ok=True)
     train.to_parquet(work / "train.parquet", index=False)
     keys = [entry["id_column"], entry["time_column"]]
@@ -377,7 +390,7 @@ def compare(args: argparse.Namespace, entries: list[dict]) -> list[Row]:
     rows: list[Row] = []
     for entry in entries:
         work = args.out / "work" / entry["name"]
-        data = prepare_dataset(entry, args.datasets, work)
+        data = prepare_dataset(entry, args.datasets, work, args.pseudo_test)
         spec = base_spec(entry, work, args.seed)
         if "statsforecast" in args.systems:
             rows += run_statsforecast(entry, data, spec, args)

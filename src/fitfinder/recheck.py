@@ -67,8 +67,9 @@ def near_ties(
         pred = predictions[rival.number]
         rows = selection_rows(finite_rows(best) & finite_rows(pred), seed, groups)
         weight = None if sample_weight is None else sample_weight[rows]
-        loss = loss_function(metric, y[rows], weight, None if groups is None else groups[rows])
-        if win_share(pred[rows], best[rows], loss, len(rows), seed) >= TIE_SHARE:
+        rows_groups = None if groups is None else groups[rows]
+        loss = loss_function(metric, y[rows], weight, rows_groups)
+        if win_share(pred[rows], best[rows], loss, len(rows), seed, rows_groups) >= TIE_SHARE:
             ties.append(rival)
         if len(ties) == MAX_CANDIDATES:
             break

@@ -22,6 +22,7 @@ from fitfinder.ensemble.build import (
     _halves,
     candidates,
     selection_rows,
+    win_share,
 )
 from fitfinder.ensemble.fast_loss import loss_function
 from fitfinder.metrics import get_metric
@@ -185,3 +186,31 @@ def test_a_grouped_metric_scores_each_resample_on_its_groups():
     metric.score = lambda y, p, w, g: float(len(np.unique(g)))
     loss = loss_function(metric, np.zeros(6), None, np.array([0, 0, 1, 1, 2, 2]))
     assert loss(np.zeros(4), np.array([0, 1, 4, 5])) == -2.0
+
+
+def test_a_win_carried_by_one_group_is_not_sure_when_resampling_groups():
+    """``a`` beats ``b`` overall only through one of three groups of 200 rows: resampling rows
+    calls that a sure win, resampling whole groups does not."""
+    groups = np.repeat([0, 1, 2], 200)
+    y = np.zeros(600)
+    a = np.where(groups == 0, 0.0, 1.2)
+    b = np.where(groups == 0, 3.0, 1.0)
+    loss = loss_function(get_metric("mae", "regression"), y, None)
+    assert win_share(a, b, loss, 600, 0) == 1.0
+    assert win_share(a, b, loss, 600, 0, groups) < 0.75
+
+
+def test_a_group_resample_draws_whole_groups():
+    groups = np.repeat([5, 1, 9, 3], [2, 3, 4, 1])
+    seen = []
+
+    def loss(pred, index):
+        seen.append(np.asarray(index))
+        return 0.0
+
+    win_share(np.zeros(10), np.zeros(10), loss, 10, 0, groups)
+    sizes = {5: 2, 1: 3, 9: 4, 3: 1}
+    for index in seen:
+        drawn, counts = np.unique(groups[index], return_counts=True)
+        assert all(c % sizes[g] == 0 for g, c in zip(drawn, counts, strict=True))
+        assert sum(c // sizes[g] for g, c in zip(drawn, counts, strict=True)) == 4

@@ -3,11 +3,11 @@
 The ensemble is used only when it beats the best single trial by more than noise, both
 estimated honestly: the validation rows are cut into parts; on each part, the ensemble's
 weights (or the stacker's meta-learner) and the best single trial are both chosen on the
-other rows, and both are scored on that part (with ``groups``, for a metric scored per group
-such as a ranking's NDCG, the rows chosen on and the parts are whole groups, so that every
-group is scored whole as in the trials; bootstrap resamples still draw rows, which both sides
-of a comparison share). The ensemble must win on at least
-``WIN_SHARE`` of bootstrap resamples of the validation rows, losses averaged over the parts
+other rows, and both are scored on that part (with ``groups`` — a ranking's queries, a
+forecast's window of one series — the rows chosen on, the parts and the bootstrap resamples
+are whole groups, so that every group is scored whole as in the trials and rows that are not
+independent draws move together). The ensemble must win on at least ``WIN_SHARE`` of bootstrap
+resamples of the validation rows, losses averaged over the parts
 (a ranking metric such as AUC then never compares scores of different models across parts).
 Comparing against the single trial chosen on all rows instead would compare an honest loss
 with an optimistic one: after a hundred trials the lowest loss is partly luck.
@@ -140,7 +140,7 @@ def _greedy(outputs, target, loss, max_members: int, seed: int, groups=None) -> 
         w = _cap(select_weights(outputs, loss, rows=fit_rows, seed=seed), max_members)
         honest[score_rows] = blend(outputs, w)[score_rows]
     chosen = np.flatnonzero(weights)
-    plan = _compare(honest, outputs, parts, loss, seed)
+    plan = _compare(honest, outputs, parts, loss, seed, groups)
     return EnsemblePlan("greedy", list(chosen), list(weights[chosen]), *plan, predictions=honest)
 
 
@@ -154,12 +154,12 @@ def _stack(outputs, target, loss, max_members: int, seed: int, groups=None) -> E
     honest = cross_val_predict(meta, features, target, cv=parts, method=method)
     meta.fit(features, target)
     members = list(range(len(outputs)))
-    plan = _compare(honest, outputs, parts, loss, seed)
+    plan = _compare(honest, outputs, parts, loss, seed, groups)
     weights = [1.0 / len(members)] * len(members)
     return EnsemblePlan("stack", members, weights, *plan, meta=meta, predictions=honest)
 
 
-def _compare(ensemble: np.ndarray, outputs: list[np.ndarray], parts, loss, seed: int):
+def _compare(ensemble: np.ndarray, outputs: list[np.ndarray], parts, loss, seed: int, groups=None):
     """(ensemble loss, best single trial's loss, share of bootstrap resamples the ensemble
     wins), each loss the mean over the scored ``parts``; the single trial of each part is the
     best on the rows outside it, as the ensemble's weights were chosen there."""
@@ -171,7 +171,7 @@ def _compare(ensemble: np.ndarray, outputs: list[np.ndarray], parts, loss, seed:
     return (
         part_loss(ensemble),
         part_loss(single),
-        win_share(ensemble, single, part_loss, len(single), seed),
+        win_share(ensemble, single, part_loss, len(single), seed, groups),
     )
 
 
@@ -196,20 +196,40 @@ def _by_part(loss, parts, n: int):
     return part_loss
 
 
-def win_share(a: np.ndarray, b: np.ndarray, loss, n: int, seed: int) -> float:
+def win_share(
+    a: np.ndarray, b: np.ndarray, loss, n: int, seed: int, groups: np.ndarray | None = None
+) -> float:
     """Share of ``N_BOOTSTRAP`` resamples of the ``n`` rows on which ``a``'s loss is below ``b``'s.
 
-    ``loss(pred, index)`` scores predictions of the resampled rows ``index``.
+    ``loss(pred, index)`` scores predictions of the resampled rows ``index``. With ``groups``
+    (each row's group id) a resample draws whole groups: rows that share a group (a ranking's
+    query, a forecast's window of one series) are not independent draws, and resampling them
+    one by one would make a difference look surer than it is.
     """
     rng = np.random.default_rng(seed)
+    draw = _group_sampler(groups, rng) if groups is not None else lambda: rng.integers(0, n, n)
     wins = 0
     for _ in range(N_BOOTSTRAP):
-        index = rng.integers(0, n, n)
+        index = draw()
         try:
             wins += loss(a[index], index) < loss(b[index], index)
         except ValueError:  # a resample with a single class cannot be scored
             continue
     return wins / N_BOOTSTRAP
+
+
+def _group_sampler(groups: np.ndarray, rng: np.random.Generator):
+    """A function drawing the rows of as many groups as there are, with replacement."""
+    order = np.argsort(groups, kind="stable")
+    _, starts, sizes = np.unique(groups[order], return_index=True, return_counts=True)
+
+    def draw() -> np.ndarray:
+        picked = rng.integers(0, len(starts), len(starts))
+        lengths = sizes[picked]
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return order[np.repeat(starts[picked], lengths) + offsets]
+
+    return draw
 
 
 def _cap(weights: np.ndarray, max_members: int) -> np.ndarray:

@@ -54,6 +54,22 @@ def test_single_series_forecast_beats_seasonal_naive_and_has_intervals(air_passe
     assert automl.model_.info["backtest_intervals"]["nominal"] == pytest.approx(0.8)
 
 
+def test_near_ties_are_rechecked_on_windows_half_a_step_earlier(air_passengers_fit):
+    """The recheck guard's second split: as many windows of 12 months, each 6 months before
+    one of the search's; the ensemble and the guard resample whole windows."""
+    automl, _, _ = air_passengers_fit
+    problem = automl.problem_
+    first = problem.data.folds
+    second = automl.task_.second_split(problem, seed=0)
+    assert len(second) == len(first) == 3
+    for (train, val), (_, val_first) in zip(second, first, strict=True):
+        np.testing.assert_array_equal(val, val_first - 6)
+        np.testing.assert_array_equal(train, np.arange(val[0]))
+    blocks = problem.data.groups
+    assert [len(np.unique(blocks[val])) for _, val in first] == [1, 1, 1]
+    assert len(np.unique(blocks[np.concatenate([v for _, v in first])])) == 3
+
+
 def test_half_hourly_backtest_has_a_window_per_weekday_and_starts_from_seasonal_naive(series):
     """Periods 48 and 336, a day's horizon: 7 windows; the first trial is seasonal naive, the
     second long seasonal naive (last week's cycle), and the final model is not worse than

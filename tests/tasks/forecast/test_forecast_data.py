@@ -13,6 +13,7 @@ from pandas.tseries.frequencies import to_offset
 from fitfinder.errors import ConfigError, DataError
 from fitfinder.tasks.forecast.data import (
     Panel,
+    backtest_blocks,
     backtest_folds,
     conform_future,
     conform_history,
@@ -485,17 +486,18 @@ def make_panel(lengths, horizon, season=1, freq="D"):
     extra=st.integers(0, 3),
     season=st.sampled_from([1, 4, 7]),
     n_windows=st.one_of(st.none(), st.integers(1, 4)),
+    offset=st.integers(0, 3),
 )
-def test_backtest_windows_properties(lengths, horizon, extra, season, n_windows):
+def test_backtest_windows_properties(lengths, horizon, extra, season, n_windows, offset):
     panel = make_panel(lengths, horizon, season)
     step = horizon + extra
     need = min_history(panel.schema)
-    fit = (max(lengths) - horizon - need) // step + 1
+    fit = (max(lengths) - offset - horizon - need) // step + 1
     if fit < 1 or (n_windows or 0) > fit:
         with pytest.raises(DataError):
-            backtest_folds(panel, n_windows, step)
+            backtest_folds(panel, n_windows, step, offset)
         return
-    folds, notes = backtest_folds(panel, n_windows, step)
+    folds, notes = backtest_folds(panel, n_windows, step, offset)
     assert len(folds) == (n_windows or min(default_windows(panel.schema, step), fit))
     ids = panel.X[ID].to_numpy()
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
@@ -505,7 +507,7 @@ def test_backtest_windows_properties(lengths, horizon, extra, season, n_windows)
         assert np.all(np.diff(train) > 0) and np.all(np.diff(val) > 0)
         assert not np.intersect1d(train, val).size
         for i, (start, n) in enumerate(zip(starts, lengths, strict=True)):
-            cut = n - k * step - horizon
+            cut = n - offset - k * step - horizon
             mine_val = val[ids[val] == f"s{i:03d}"] - start
             mine_train = train[ids[train] == f"s{i:03d}"] - start
             if cut < need:
@@ -517,6 +519,14 @@ def test_backtest_windows_properties(lengths, horizon, extra, season, n_windows)
                 assert mine_val.max() < previous[i]
             previous[i] = mine_val.min()
     assert notes[0].startswith(f"{len(folds)} backtest windows of {horizon} steps")
+    blocks = backtest_blocks(len(ids), folds)
+    validated = np.concatenate([val for _, val in folds])
+    assert np.all(np.delete(blocks, validated) == -1)
+    for val in (val for _, val in folds):  # a block: one series' rows of one window
+        for block in np.unique(blocks[val]):
+            rows = np.flatnonzero(blocks == block)
+            assert len(rows) == horizon and len(set(ids[rows])) == 1
+            assert np.isin(rows, val).all()
 
 
 def test_backtest_windows_settings():

@@ -16,12 +16,18 @@ import numpy as np
 import pandas as pd
 
 from fitfinder.data import SplitPlan, as_frame, read_table
-from fitfinder.errors import ConfigError, MissingExtraError
+from fitfinder.errors import ConfigError, DataError, MissingExtraError
 from fitfinder.metrics import get_metric
 from fitfinder.tasks.base import Problem, Task, Validation
 from fitfinder.tasks.forecast import families
 from fitfinder.tasks.forecast import intervals as conformal
-from fitfinder.tasks.forecast.data import Panel, backtest_folds, prepare_panel, series_scales
+from fitfinder.tasks.forecast.data import (
+    Panel,
+    backtest_blocks,
+    backtest_folds,
+    prepare_panel,
+    series_scales,
+)
 from fitfinder.tasks.forecast.metrics import METRICS, SCALED
 from fitfinder.tasks.forecast.model import ForecastModel, forecasters
 from fitfinder.tasks.forecast.schema import ID
@@ -47,6 +53,8 @@ class PanelState:
     scale: np.ndarray  # MASE scale of each searched row's series
     mse_scale: np.ndarray  # RMSSE scale likewise
     levels: tuple[float, ...]  # quantile levels of the intervals
+    searched: Panel  # the series validated and searched
+    windows: tuple[int, int]  # backtest windows and the steps between them
 
 
 class ForecastTask(Task):
@@ -97,6 +105,7 @@ class ForecastTask(Task):
         metric = get_metric(settings.metric, TASK, settings.greater_is_better, registry=METRICS)
         weight = {"mae": 1 / scale, "mse": 1 / mse_scale}.get(SCALED.get(metric.name))
         h = panel.schema.horizon
+        step = settings.window_step or h
         plan = BacktestPlan("backtest", folds, len(searched.X), f"{h} steps each", notes)
         data = TrialData(
             X=searched.X,
@@ -106,11 +115,24 @@ class ForecastTask(Task):
             metric=metric,
             folds=folds,
             sample_weight=weight,
+            groups=backtest_blocks(len(searched.X), folds),
             seed=settings.seed,
         )
         levels = _levels(settings.quantile_levels)
-        state = PanelState(panel, short, scale, mse_scale, levels)
+        state = PanelState(panel, short, scale, mse_scale, levels, searched, (len(folds), step))
         return Problem(data, plan, [*panel.notes, *notes], state=state)
+
+    def second_split(self, problem: Problem, seed: int) -> list | None:
+        """As many windows, each half a step earlier (other forecast origins near the end of
+        the history), or None when the series are too short for them."""
+        state = problem.state
+        n, step = state.windows
+        offset = max(step // 2, 1)
+        try:
+            folds, _ = backtest_folds(state.searched, n, step, offset=offset)
+        except DataError:
+            return None
+        return folds
 
     def model(
         self, problem: Problem, pipeline: Any, info: dict, validation: Validation | None

@@ -16,11 +16,17 @@ from fitfinder.tasks.forecast.data.future import conform_future
 from fitfinder.tasks.forecast.data.panel import conform_history, prepare_panel
 from fitfinder.tasks.forecast.data.read import SINGLE_ID
 from fitfinder.tasks.forecast.data.rows import Panel
-from fitfinder.tasks.forecast.data.windows import backtest_folds, min_history, series_scales
+from fitfinder.tasks.forecast.data.windows import (
+    backtest_blocks,
+    backtest_folds,
+    min_history,
+    series_scales,
+)
 
 __all__ = [
     "SINGLE_ID",
     "Panel",
+    "backtest_blocks",
     "backtest_folds",
     "conform_future",
     "conform_history",

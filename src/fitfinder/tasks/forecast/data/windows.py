@@ -61,11 +61,12 @@ def short_series(
 
 
 def backtest_folds(
-    panel: Panel, n_windows: int | None = None, step: int | None = None
+    panel: Panel, n_windows: int | None = None, step: int | None = None, offset: int = 0
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
     """Rolling-origin windows at the end of each series, oldest first: (train rows, validation
     rows) of ``panel.X`` per window, and notes. A series takes part in a window only when it
-    has ``min_history`` points before it."""
+    has ``min_history`` points before it. ``offset`` moves every window that many steps back
+    from the end (a second set of windows for rechecking near ties)."""
     h = panel.schema.horizon
     step = h if step is None else step
     check_count(step, "window_step", f"e.g. window_step={h}")
@@ -76,7 +77,7 @@ def backtest_folds(
         )
     starts, lengths = _layout(panel.X)
     need = min_history(panel.schema)
-    longest = int(lengths.max())
+    longest = int(lengths.max()) - offset
     fit = (longest - h - need) // step + 1
     if fit < 1:
         raise DataError(
@@ -87,7 +88,7 @@ def backtest_folds(
     n = _window_count(n_windows, fit, longest, h, step, need, wanted)
     folds = []
     for k in reversed(range(n)):
-        cut = lengths - k * step - h
+        cut = lengths - offset - k * step - h
         part = cut >= need
         train = _ranges(starts[part], cut[part])
         val = _ranges(starts[part] + cut[part], np.full(int(part.sum()), h))
@@ -95,10 +96,22 @@ def backtest_folds(
     notes = [f"{n} backtest windows of {h} steps, {step} steps apart, at the end of each series"]
     if n_windows is None and n < wanted:
         notes.append(f"only {n} backtest windows fit: the longest series has {longest} points")
-    partial = int((lengths - (n - 1) * step - h < need).sum())
+    partial = int((lengths - offset - (n - 1) * step - h < need).sum())
     if partial:
         notes.append(f"{partial} series too short for the oldest windows skip them")
     return folds, notes
+
+
+def backtest_blocks(n_rows: int, folds) -> np.ndarray:
+    """Per row: its block, the (window, series) whose forecast it belongs to; -1 for rows
+    validated in no window. The rows of a block share one forecast origin, so they are not
+    independent draws: the ensemble's honest halves and bootstraps resample whole blocks."""
+    blocks = np.full(n_rows, -1, dtype=np.int64)
+    for window, (_, val) in enumerate(folds):
+        # validation rows are each series' run of h rows, series after series
+        run = np.cumsum(np.r_[True, np.diff(val) != 1]) - 1
+        blocks[val] = window * n_rows + run
+    return blocks
 
 
 def series_scales(panel: Panel, folds) -> tuple[np.ndarray, np.ndarray]:
