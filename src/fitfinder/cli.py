@@ -155,6 +155,12 @@ def _fit_parser(commands) -> None:
     fit.add_argument(
         "--text-columns", type=_names, help="comma-separated free-text columns (default: detected)"
     )
+    fit.add_argument(
+        "--text-embeddings",
+        metavar="PATH",
+        help="dense text embeddings: a local model folder, 'full' (the bundled model, fully "
+        "encoded; slow) or 'static' (default: the bundled model's token embeddings)",
+    )
     _forecast_arguments(fit)
     group = fit.add_argument_group("ranking (--task rank)")
     group.add_argument("--group-column", help="the column of query ids (needed)")
@@ -246,6 +252,7 @@ def _fit(args) -> int:
         "id_column": args.id_column,
         "known_covariates": args.known_covariates,
         "text_columns": args.text_columns,
+        "text_embeddings": args.text_embeddings,
         "group_column": args.group_column,
     }
     automl.fit(table, **{k: v for k, v in keywords.items() if v is not None})

@@ -10,9 +10,11 @@ from fitfinder.estimators import FAMILIES, get_family, select_families
 from fitfinder.tasks.forecast.schema import ForecastSchema
 
 NAMES = ["glm", "lightgbm", "xgboost", "hist_gb", "extra_trees", "rf", "knn", "svm", "nn"]
-TEXT = ["text_linear", "text_nb", "text_nbsvm", "text_lightgbm", "text_svm", "text_nn"]
-ORDER = ["text_linear", "text_nb", "text_nbsvm", "glm", "lightgbm", "xgboost", "text_lightgbm"]
-ORDER += ["hist_gb", "extra_trees", "rf", "knn", "svm", "text_svm", "nn", "text_nn"]
+TEXT = ["text_linear", "text_nb", "text_nbsvm", "text_embed_linear", "text_lightgbm"]
+TEXT += ["text_embed_lightgbm", "text_svm", "text_nn"]
+ORDER = ["text_linear", "text_nb", "text_nbsvm", "text_embed_linear", "glm", "lightgbm"]
+ORDER += ["xgboost", "text_lightgbm", "text_embed_lightgbm", "hist_gb", "extra_trees", "rf"]
+ORDER += ["knn", "svm", "text_svm", "nn", "text_nn"]
 FORECASTERS = ["baseline", "global_lightgbm", "auto_ets", "auto_theta", "auto_arima"]
 FORECASTERS += ["auto_ces", "mstl", "global_xgboost", "global_extra_trees", "nhits"]
 RANKERS = ["lightgbm_lambdarank", "xgboost_ranker", "lightgbm_pointwise"]
@@ -43,7 +45,7 @@ def test_get_family():
     assert get_family("rf").name == "rf"
     with pytest.raises(
         ConfigError,
-        match=r"unknown estimator 'foo'; choose from: text_linear, text_nb, text_nbsvm, glm",
+        match=r"unknown estimator 'foo'; choose from: text_linear, text_nb, text_nbsvm, text_embed_linear, glm",
     ):
         get_family("foo")
 
@@ -97,7 +99,7 @@ def _schema(with_text: bool):
     [
         ("binary", TEXT),
         ("multiclass", TEXT),
-        ("regression", ["text_linear", "text_lightgbm", "text_svm", "text_nn"]),
+        ("regression", [n for n in TEXT if n not in ("text_nb", "text_nbsvm")]),
     ],
 )
 def test_text_families_join_only_when_the_data_has_text(task, text):

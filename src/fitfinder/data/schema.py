@@ -57,6 +57,9 @@ class Schema:
     dtypes: dict[str, str] = field(default_factory=dict)
     categories: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: where text columns' dense embeddings come from (``fitfinder.tasks.text.embed``):
+    #: None for the bundled model's static table, "full", or a model folder
+    text_embeddings: str | None = None
 
     @classmethod
     def infer(cls, X: pd.DataFrame, text_columns: Sequence[str] | None = None) -> Schema:
@@ -127,6 +130,7 @@ class Schema:
             "dtypes": dict(self.dtypes),
             "categories": {name: list(values) for name, values in self.categories.items()},
             "notes": list(self.notes),
+            **({"text_embeddings": self.text_embeddings} if self.text_embeddings else {}),
         }
 
     @classmethod
@@ -137,6 +141,7 @@ class Schema:
             dtypes=dict(data.get("dtypes", {})),
             categories={name: list(v) for name, v in data.get("categories", {}).items()},
             notes=list(data.get("notes", [])),
+            text_embeddings=data.get("text_embeddings"),
         )
 
 

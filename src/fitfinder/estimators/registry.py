@@ -11,8 +11,10 @@ from fitfinder.estimators.base import Family
 from fitfinder.tasks.forecast import families as forecast_families
 from fitfinder.tasks.forecast import neural as forecast_neural
 from fitfinder.tasks.rank import families as rank_families
+from fitfinder.tasks.text import embed as text_embed
 from fitfinder.tasks.text import neural as text_neural
 from fitfinder.tasks.text.families import boosting as text_boosting
+from fitfinder.tasks.text.families import embedding as text_embedding
 from fitfinder.tasks.text.families import linear as text_linear
 from fitfinder.tasks.text.families import naive_bayes as text_nb
 from fitfinder.tasks.text.families import nbsvm as text_nbsvm
@@ -27,10 +29,12 @@ FAMILIES: dict[str, Family] = {
         text_linear.FAMILY,
         text_nb.FAMILY,
         text_nbsvm.FAMILY,
+        text_embedding.LINEAR,
         glm.FAMILY,
         lgbm.FAMILY,
         xgb.FAMILY,
         text_boosting.FAMILY,
+        text_embedding.LIGHTGBM,
         hist_gb.FAMILY,
         extra_trees.FAMILY,
         rf.FAMILY,
@@ -48,6 +52,7 @@ FAMILIES: dict[str, Family] = {
 OPTIONAL = {
     neural.FAMILY.name: neural,
     text_neural.FAMILY.name: text_neural,
+    **{family.name: text_embed for family in text_embedding.FAMILIES},
     forecast_neural.FAMILY.name: forecast_neural,
     **{family.name: forecast_families for family in forecast_families.FAMILIES},
 }

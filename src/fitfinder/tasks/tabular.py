@@ -16,6 +16,7 @@ from fitfinder.metrics import get_metric
 from fitfinder.model import SAMPLE_ROWS, FittedModel, load_tabular
 from fitfinder.recheck import second_split
 from fitfinder.tasks.base import Problem, Task, Validation
+from fitfinder.tasks.text.embed import resolve_source
 from fitfinder.trials import TrialData
 
 log = logging.getLogger("fitfinder")
@@ -25,7 +26,7 @@ class TabularTask(Task):
     """Rows are examples; the target is a class or a value; validation is k-fold or holdout."""
 
     names = ("binary", "multiclass", "regression")
-    fit_keywords = ("target", "sample_weight", "groups", "text_columns")
+    fit_keywords = ("target", "sample_weight", "groups", "text_columns", "text_embeddings")
 
     def prepare(
         self,
@@ -37,10 +38,12 @@ class TabularTask(Task):
         sample_weight: Any = None,
         groups: Any = None,
         text_columns: list[str] | None = None,
+        text_embeddings: str | os.PathLike | None = None,
     ) -> Problem:
         frame, info, weight, group = _read(X, y, target, sample_weight, groups, settings.task)
         metric = get_metric(settings.metric, info.task, settings.greater_is_better)
         schema = Schema.infer(frame, text_columns)
+        schema.text_embeddings = resolve_source(text_embeddings)
         plan = make_splits(
             info.y,
             info.task,

@@ -21,7 +21,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from fitfinder.data.schema import Role, Schema
-from fitfinder.features.preprocess import build_preprocessor
 from fitfinder.search.space import Categorical, Config, Int
 
 MAX_CHARS = 10_000  # characters of a text cell that are read
@@ -54,6 +53,8 @@ def text_features(
         schema.categories,
     )
     if others is not None and rest.used_columns:
+        from fitfinder.features.preprocess import build_preprocessor  # (imports the registry)
+
         encoder, _ = build_preprocessor(rest, others)
         blocks.append(("columns", encoder, rest.used_columns))
     return ColumnTransformer(blocks, sparse_threshold=1.0)
