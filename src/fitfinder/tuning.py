@@ -1,7 +1,12 @@
 """``fitfinder.tune``: search any black-box function with fitfinder's strategies.
 
-The objective runs in this process, one config at a time (no worker, no time limit per call:
-a running objective is never interrupted). The search is the same :class:`Searcher` a fit
+The objective runs one config at a time: by default in this process (no time limit per call:
+a running objective is never interrupted, and one that crashes the process ends the search);
+with ``isolate=True`` (implied by ``trial_time_limit`` or ``memory_limit_mb``) in a warm worker
+process of :class:`fitfinder.trials.Runner`, which cuts a trial at its time limit or at the
+budget's end and kills it above its memory limit: a trial that hangs, segfaults, exits or
+blows its memory is recorded as ``timed_out`` or ``failed`` with the reason and the search
+goes on in a fresh worker. The search is the same :class:`Searcher` a fit
 uses, over one pseudo-family named ``objective``; trials are journaled when ``storage`` is
 given, and ``resume=True`` continues the journal's last run without re-running its trials.
 An objective that takes a second argument gets ``report(step, value)`` to call with
@@ -14,11 +19,14 @@ import hashlib
 import inspect
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+import cloudpickle
 import numpy as np
 import pandas as pd
 
@@ -29,7 +37,8 @@ from fitfinder.search.pruners import Curve, Pruner, make_pruner
 from fitfinder.search.searcher import Proposal, Searcher
 from fitfinder.search.space import describe
 from fitfinder.storage import Journal
-from fitfinder.trials.spec import DONE, FAILED, PRUNED, TrialResult
+from fitfinder.trials.runner import OK, Runner
+from fitfinder.trials.spec import DONE, FAILED, PRUNED, TrialResult, TrialSpec
 
 FAMILY = "objective"
 
@@ -61,6 +70,9 @@ def tune(
     resume: bool = False,
     low_cost: dict | None = None,
     pruner: str | Pruner = "none",
+    isolate: bool | None = None,
+    trial_time_limit: float | None = None,
+    memory_limit_mb: float | None = None,
 ) -> TuneResult:
     """Minimise (``mode="min"``) or maximise ``objective(config)`` over ``space``.
 
@@ -75,8 +87,14 @@ def tune(
     ``halving``, ``hyperband`` or a :class:`fitfinder.search.pruners.Pruner`) compares them
     with earlier trials' at the same step; ``report`` raises :class:`TrialPruned` to stop a bad
     trial, which is recorded as ``pruned`` with its step and last value.
+
+    ``isolate=True`` runs each trial in a worker process (the objective is sent to it once with
+    cloudpickle, so it must be picklable by value: closures and lambdas are), cut after
+    ``trial_time_limit`` seconds (and at the end of ``time_budget``) and killed above
+    ``memory_limit_mb`` of resident memory; giving either limit implies ``isolate=True``.
     """
     _check(mode, time_budget, num_samples)
+    isolated = _isolation(isolate, trial_time_limit, memory_limit_mb)
     pruner = make_pruner(pruner, seed)
     flat = FlatSpace(space)
     start = flat.start(low_cost)
@@ -87,14 +105,81 @@ def tune(
     for record in trials.records:
         searcher.observe(Proposal(FAMILY, record.config, "journal"), _observed(record), 1.0)
     deadline = time.monotonic() + time_budget if time_budget else math.inf
-    while _time_for_one(deadline, trials) and (proposal := searcher.suggest()) is not None:
-        number = trials.next_number()
-        report = _Report(pruner, trials.curves(), number, mode)
-        result = _evaluate(objective, flat, proposal.config, metric, report)
-        searcher.observe(proposal, _observed(result), 1.0)
-        trials.add(result)
-    trials.close()
+    runner = _runner(objective, memory_limit_mb) if isolated else None
+    try:
+        while _time_for_one(deadline, trials) and (proposal := searcher.suggest()) is not None:
+            number = trials.next_number()
+            report = _Report(pruner, trials.curves(), number, mode)
+            started = partial(trials.start, number, proposal.config)
+            if runner is None:
+                started(os.getpid())
+                result = _evaluate(objective, flat, proposal.config, metric, report)
+            else:
+                job = (flat, proposal.config, metric, report)
+                result = _evaluate_isolated(runner, job, trial_time_limit, deadline, started)
+            searcher.observe(proposal, _observed(result), 1.0)
+            trials.add(result)
+    finally:
+        if runner is not None:
+            runner.close()
+        trials.close()
     return _result(trials.records, flat, metric)
+
+
+def _isolation(isolate: bool | None, time_limit: float | None, memory_mb: float | None) -> bool:
+    limited = time_limit is not None or memory_mb is not None
+    if isolate is False and limited:
+        raise ConfigError(
+            "trial_time_limit and memory_limit_mb need isolate=True (a trial in this process "
+            "cannot be cut); drop isolate=False"
+        )
+    for name, value in (("trial_time_limit", time_limit), ("memory_limit_mb", memory_mb)):
+        if value is not None and not value > 0:
+            raise ConfigError(f"{name} must be a positive number, got {value}")
+    return bool(isolate) or limited
+
+
+def _runner(objective: Callable, memory_limit_mb: float | None) -> Runner:
+    """One warm worker holding the objective (sent once, as the runner's data)."""
+    try:
+        cloudpickle.dumps(objective)
+    except Exception as exc:
+        raise ConfigError(
+            f"isolate=True sends the objective to a worker process, but it cannot be pickled "
+            f"({type(exc).__name__}: {exc}); define what it uses inside it, or isolate=False"
+        ) from None
+    return Runner(objective, n_workers=1, memory_limit_mb=memory_limit_mb, preload=()).start()
+
+
+def _evaluate_isolated(
+    runner: Runner, job: tuple, time_limit: float | None, deadline: float, on_start
+) -> TrialResult:
+    """Run one trial in the runner's worker; a crash, a timeout or the memory limit is a
+    result with its reason."""
+    flat, config, metric, report = job
+    began = time.monotonic()
+    status, value = runner.call(
+        _isolated_trial,
+        job,
+        timeout=math.inf if time_limit is None else time_limit,
+        deadline=None if math.isinf(deadline) else deadline,
+        on_start=on_start,
+    )
+    if status == OK:
+        if isinstance(value, ConfigError):  # the objective returned something unusable
+            raise value
+        return value
+    return TrialResult(report.number, FAMILY, config, None, status, error=value,
+                       wall_time=time.monotonic() - began)  # fmt: skip
+
+
+def _isolated_trial(objective: Callable, job: tuple):
+    """In the worker: evaluate the objective (the runner's data) on one config."""
+    flat, config, metric, report = job
+    try:
+        return _evaluate(objective, flat, config, metric, report)
+    except ConfigError as exc:
+        return exc
 
 
 def _check(mode: str, time_budget: float | None, num_samples: int | None) -> None:
@@ -218,6 +303,14 @@ class _Trials:
             if resume:
                 raise ConfigError("resume=True needs storage= (the journal to resume from)")
             return
+        try:
+            self.journal.claim()  # one writer at a time; marks a killed run's trials interrupted
+            self._open_run(resume, settings, seed)
+        except BaseException:
+            self.journal.close()
+            raise
+
+    def _open_run(self, resume: bool, settings: dict, seed: int) -> None:
         fingerprint = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
         previous = self.journal.latest_run() if resume else None
         if previous is None:
@@ -237,6 +330,11 @@ class _Trials:
 
     def next_number(self) -> int:
         return max((r.number for r in self.records), default=-1) + 1
+
+    def start(self, number: int, config: dict, pid: int) -> None:
+        """Journal trial ``number`` as running in process ``pid`` (before it starts)."""
+        if self.journal is not None:
+            self.journal.start_trial(self.run_id, TrialSpec(number, FAMILY, config), pid)
 
     def add(self, result: TrialResult) -> None:
         if self.journal is not None:
