@@ -204,7 +204,9 @@ def _fit(args) -> int:
 
     table = read_table(args.data)
     weight = _pop_column(table, args.sample_weight, "--sample-weight")
-    groups = _pop_column(table, args.groups, "--groups")
+    # --groups naming the ranking's query column too: validation by query, the default
+    same = args.groups is not None and args.groups == args.group_column
+    groups = None if same else _pop_column(table, args.groups, "--groups")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     automl = AutoML(

@@ -121,3 +121,26 @@ def test_score_gives_the_rank_metric_of_a_table_with_its_queries(insteval):
         automl.score(test.assign(relevance="good"))
     with pytest.raises(ConfigError, match="takes no sample_weight"):
         automl.score(test, sample_weight=np.ones(len(test)))
+
+
+@pytest.mark.parametrize(
+    ("groups", "code", "message"),
+    [
+        ("cohort", 0, ""),  # coarser groups holding whole queries: validation by cohort
+        ("student", 0, ""),  # the query column itself: validation by query, the default
+        ("half", 2, "groups splits query"),  # a query in two groups
+    ],
+)
+def test_cli_groups_with_group_column(insteval, tmp_path, capsys, groups, code, message):
+    train = insteval[0].head(600)
+    train = train.assign(cohort=train["student"] % 5, half=np.arange(len(train)) % 2)
+    train.to_csv(tmp_path / "train.csv", index=False)
+    args = ["fit", str(tmp_path / "train.csv"), "--task", "rank", "--target", "relevance"]
+    args += ["--group-column", "student", "--groups", groups, "--split", "cv", "--n-folds", "3"]
+    assert main([*args, "--out", str(tmp_path / "m"), "--max-trials", "1", "--json"]) == code
+    captured = capsys.readouterr()
+    if code:
+        assert message in captured.err and len(captured.err.strip().splitlines()) == 1
+        return
+    info = fitfinder.load(tmp_path / "m").info
+    assert info["group_column"] == "student"

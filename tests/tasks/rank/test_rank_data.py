@@ -37,6 +37,8 @@ def test_coarser_groups_hold_whole_queries(insteval):
         assert not set(student[fit_rows] % 7) & set(student[val_rows] % 7)
     with pytest.raises(DataError, match="groups splits query"):
         _prepare(train, groups=np.arange(len(train)) % 2)
+    with pytest.raises(ConfigError, match="groups takes one validation group id per row"):
+        _prepare(train, groups="student")  # a column name belongs in group_column
 
 
 def test_single_item_queries_are_dropped_with_a_note():

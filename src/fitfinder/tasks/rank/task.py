@@ -49,6 +49,11 @@ class RankTask(Task):
             raise ConfigError(
                 "ranking needs the query column: fit(table, target=..., group_column='query')"
             )
+        if isinstance(groups, str):
+            raise ConfigError(
+                f"groups={groups!r}: groups takes one validation group id per row (an array), "
+                "for groups coarser than the queries; the query column is group_column="
+            )
         frame, target = _table(X, y, target)
         queries = read_queries(
             frame, target, group_column, None if groups is None else np.asarray(groups)
