@@ -51,3 +51,36 @@ def test_a_ranker_is_served_with_scores(insteval, tmp_path, live_server):
         body = httpx.post(f"{url}/predict", json=rows.to_dict("records"), timeout=30).json()
     assert "probabilities" not in body
     np.testing.assert_allclose(body["predictions"], automl.predict(rows), rtol=1e-6)
+
+
+def test_a_ranker_over_more_than_255_levels_exports_with_parity(tmp_path):
+    """The rankers keep every level of a categorical (style ``native_wide``): LightGBM's
+    categorical splits over codes past 255 survive the export."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = (
+        Path(__file__).resolve().parents[3].parent / "shared/datasets/insteval_lecture_rank.parquet"
+    )
+    if not path.is_file():
+        pytest.skip("../shared/datasets is absent")
+    frame = pd.read_parquet(path).head(12_000)
+    assert frame["lecturer"].nunique() > 255
+    train, test = frame.iloc[:10_000], frame.iloc[10_000:]
+    automl = AutoML(
+        task="rank",
+        estimators=["lightgbm_lambdarank"],
+        time_budget=None,
+        max_trials=2,
+        ensemble=False,
+        verbose=0,
+    )
+    automl.fit(train, target="relevance", group_column="student")
+    codes = automl.model_.pipeline[0].transform(automl.schema_.conform(train))[:, 0]
+    assert np.nanmax(codes) > 255
+    automl.save(tmp_path / "m")
+    assert automl.export_onnx(tmp_path / "m" / "model.onnx")["max_abs_diff"] < 1e-4
+    rows = test.drop(columns="relevance")
+    graph = load(tmp_path / "m", trusted=False)
+    np.testing.assert_allclose(graph.predict(rows), automl.predict(rows), atol=1e-4)
