@@ -10,6 +10,7 @@ import _runner_jobs as jobs
 import cloudpickle
 import psutil
 import pytest
+from _processes import survivors
 
 from fitfinder.trials import DONE, TIMED_OUT, Runner, TrialSpec, evaluate
 
@@ -117,8 +118,7 @@ def test_workers_exit_when_their_parent_is_killed():
         workers = psutil.Process(proc.pid).children(recursive=True)
         assert len(workers) >= 2
         proc.send_signal(signal.SIGKILL)
-    _, alive = psutil.wait_procs(workers, timeout=3)
-    assert alive == []
+    assert survivors(workers, timeout=3) == []
 
 
 def test_a_deadline_counts_the_wait_for_a_booting_worker():

@@ -24,7 +24,7 @@ from typing import Any
 import cloudpickle
 import psutil
 
-from fitfinder import tempfiles
+from fitfinder import tempfiles, worker_boot
 from fitfinder.trials.evaluate import evaluate
 from fitfinder.trials.spec import FAILED, TIMED_OUT, TrialResult, TrialSpec, error_line
 
@@ -48,9 +48,9 @@ _STOP = b""
 
 
 # ---------------------------------------------------------------------------- worker side
-def _worker_main(conn, data_path: str, parent_pid: int, preload: tuple[str, ...]) -> None:
-    """Entry point of a worker process."""
-    os.setpgrp()
+def _worker_main(conn, data_path: str, preload: tuple[str, ...]) -> None:
+    """A worker's life once :func:`fitfinder.worker_boot.main` has tied it to its parent (in
+    a process group of its own, killed with it)."""
     # OpenMP threads that spin while waiting make a busy 2-core machine crawl (seen: 27 s
     # instead of 2 s for one HistGradientBoosting fit); passive waiting costs nothing here.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -58,7 +58,6 @@ def _worker_main(conn, data_path: str, parent_pid: int, preload: tuple[str, ...]
     # (Linux; raising one's own score needs no rights)
     with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as file:
         file.write("1000")
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     for name in preload:
         with contextlib.suppress(Exception):  # a broken module fails the trial that needs it
             importlib.import_module(name)
@@ -70,19 +69,6 @@ def _worker_main(conn, data_path: str, parent_pid: int, preload: tuple[str, ...]
         return
     _send(conn, "ready", os.getpid())
     _serve(conn, data)
-
-
-def _watch_parent(parent_pid: int) -> None:
-    """Kill this worker's process group once its parent is gone (even after kill -9).
-
-    A thread polling ``getppid`` rather than Linux's ``prctl(PR_SET_PDEATHSIG)``: the death
-    signal fires when the *thread* that started the child ends, not its process, and workers
-    are started from short-lived boot threads; and it would kill the worker alone, leaving the
-    trial's own children (joblib, subprocesses) behind, where this takes the worker's whole
-    process group. It needs the GIL for a moment every 0.5 s, which native fits release."""
-    while os.getppid() == parent_pid:
-        time.sleep(0.5)
-    os.killpg(0, signal.SIGKILL)
 
 
 def _serve(conn, data: Any) -> None:
@@ -392,7 +378,7 @@ class Runner:
     def _spawn(self) -> None:
         parent_conn, child_conn = self._context.Pipe()
         process = self._context.Process(
-            target=_worker_main,
+            target=worker_boot.main,
             args=(child_conn, self._pool.data_path, os.getpid(), self._preload),
             name="fitfinder-worker",
         )
