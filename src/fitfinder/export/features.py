@@ -2,7 +2,9 @@
 
 Input conventions (``input_type``): numeric and boolean columns are double with NaN for missing;
 categorical columns are strings with "" for missing; datetime columns are double seconds since
-the Unix epoch (UTC, NaN for missing). Text columns (TF-IDF) have no exact ONNX form: refused.
+the Unix epoch (UTC, NaN for missing); text columns are strings, cut and lowercased (see
+``fitfinder.export.text``, which converts the text families' word TF-IDF; the tabular families'
+TF-IDF of uncut text is refused).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ SECONDS_PER_DAY = 86400.0
 
 def input_type(role: Role) -> int:
     """The ONNX element type of a column with ``role``."""
-    return STRING if role is Role.CATEGORICAL else DOUBLE
+    return STRING if role in (Role.CATEGORICAL, Role.TEXT) else DOUBLE
 
 
 def add_features(
@@ -47,11 +49,19 @@ def add_features(
 
 
 def _block(g: Graph, schema: Schema, name: str, fitted, columns: list[str], inputs) -> str:
+    if isinstance(fitted, ColumnTransformer):  # a text family's encoder of the other columns
+        return add_features(g, schema, fitted, inputs)
     roles = {schema.roles[c] for c in columns}
+    if roles == {Role.TEXT} and len(columns) == 1:
+        from fitfinder.export.text import add_word_tfidf, text_input_block
+
+        if text_input_block(fitted):
+            return add_word_tfidf(g, fitted, inputs[columns[0]])
     if Role.TEXT in roles:
         raise ModelError(
-            f"cannot export to ONNX: the TF-IDF features of text column '{columns[0]}' have no "
-            "exact ONNX form; drop the text column before fit, or serve the native model"
+            f"cannot export to ONNX: the tabular families' TF-IDF of text column '{columns[0]}' "
+            "(uncut text) has no exact ONNX form; drop the column before fit, or let the native "
+            "backend serve it (fitfinder serve, or load(...).predict)"
         )
     if roles == {Role.CATEGORICAL}:
         return _categorical(g, name, fitted, columns, inputs)

@@ -26,6 +26,7 @@ from fitfinder.export.features import add_features, input_type
 from fitfinder.export.graph import DOUBLE, INT64, OPSET, STRING, Graph
 from fitfinder.export.models import add_model
 from fitfinder.export.runtime import OnnxModel
+from fitfinder.export.text import is_text_pipeline, text_model
 
 if TYPE_CHECKING:
     import onnx
@@ -101,6 +102,8 @@ def _output(g: Graph, model: FittedModel, estimator, inputs, classify: bool) -> 
     from fitfinder.ensemble import StackedEnsemble, WeightedEnsemble
 
     if isinstance(estimator, Pipeline):
+        if is_text_pipeline(estimator):  # a text family: its own pipeline after an identity
+            estimator = text_model(estimator)
         features = add_features(g, model.schema, estimator.steps[0][1], inputs)
         return _final(g, model, estimator.steps[-1][1], features, classify)
     if isinstance(estimator, WeightedEnsemble):

@@ -71,8 +71,13 @@ class OnnxModel:
 
 
 def _feed(values, role: Role) -> np.ndarray:
-    """Conformed values as the graph takes them: "" for missing strings, epoch seconds for dates."""
-    if role is Role.CATEGORICAL:
+    """Conformed values as the graph takes them: "" for missing strings, epoch seconds for dates,
+    texts cut and lowercased."""
+    if role is Role.TEXT:
+        from fitfinder.export.text import feed_text
+
+        values = feed_text(values)
+    elif role is Role.CATEGORICAL:
         values = np.asarray(values, dtype=object)
         values = np.where(pd.isna(values), "", values)
     elif role is Role.DATETIME:

@@ -154,6 +154,8 @@ def bundled_folder() -> Path:
 @cache
 def _static_table():
     """The bundled model's tokenizer and input word-embedding table (vocabulary x dim)."""
+    # one thread, as every family in a worker (and no warnings when workers fork after use)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from safetensors import safe_open
     from tokenizers import Tokenizer
 
