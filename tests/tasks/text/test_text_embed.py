@@ -136,3 +136,24 @@ def test_automl_with_a_model_folder_and_the_cli_refusal(reviews, tmp_path, capsy
     assert main([*args, "--text-embeddings", str(tmp_path / "nope"), "--json"]) == 2
     err = capsys.readouterr().err
     assert "is not a folder" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_embedding_model_is_saved_loaded_and_served_natively(reviews, tmp_path, live_server):
+    pytest.importorskip("fastapi")
+    import httpx
+
+    from fitfinder import load
+    from fitfinder.model import FittedModel
+    from fitfinder.serve import create_app
+
+    train, test = reviews
+    pipe, schema, info = _fit(
+        embedding.LIGHTGBM, train.head(500), "binary", embedding.LIGHTGBM.low_cost
+    )
+    FittedModel(pipe, schema, "binary", "auto", info.labels).save(tmp_path / "m")
+    rows = test.drop(columns="label").head(4).assign(text=["", None, "tasty", "awful stale"])
+    expected = list(load(tmp_path / "m").predict(rows))
+    with live_server(create_app(tmp_path / "m", api_key="")) as url:
+        payload = rows.astype(object).where(rows.notna(), None).to_dict("records")
+        response = httpx.post(f"{url}/predict", json=payload, timeout=30)
+    assert response.status_code == 200 and response.json()["predictions"] == expected
