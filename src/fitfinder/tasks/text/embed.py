@@ -6,7 +6,7 @@ reviews on two cores, too slow for a search; by default (``static``) each text i
 tokenized with the model's own tokenizer and its tokens' rows of the model's input
 word-embedding table are pooled: a weighted mean, the weights learnt on the training rows
 (``mean``: equal; ``idf``: inverse document frequency; ``sif``: a / (a + p(token)), Arora et al.
-2017). That takes well under a second per 1,000 texts.
+2017). That takes about a second per 1,000 reviews on two busy cores, tokenizing included.
 
 ``text_embeddings=`` (CLI ``--text-embeddings``) chooses another source:
 
