@@ -158,7 +158,14 @@ def _infer_role(series: pd.Series, name: str) -> tuple[Role, str | None]:
     values = series.dropna()
     n_distinct = values.nunique()
     if n_distinct <= 1:
-        what = "all missing" if values.empty else "a single value"
+        blank = (
+            not values.empty
+            and not ptypes.is_numeric_dtype(values)
+            and not str(values.iloc[0]).strip()
+        )
+        what = (
+            "all missing" if values.empty else "empty on every row" if blank else "a single value"
+        )
         return Role.CONSTANT, f"dropped constant column '{name}' ({what})"
     if ptypes.is_bool_dtype(series) or (n_distinct == 2 and _is_two_valued_flag(values)):
         return Role.BOOLEAN, None

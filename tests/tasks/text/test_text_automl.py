@@ -72,6 +72,9 @@ def test_text_columns_override_the_detection():
         Schema.infer(frame, text_columns=["nope"])
     with pytest.raises(DataError, match="text column 'empty' is empty on every row"):
         Schema.infer(frame.assign(empty=""), text_columns=["empty"])
+    # detected, an all-empty column is a constant: dropped, and the note says why
+    notes = Schema.infer(frame.assign(empty="")).notes
+    assert "dropped constant column 'empty' (empty on every row)" in notes
 
 
 def test_cli_text_columns_and_its_one_line_errors(reviews, tmp_path, capsys):
