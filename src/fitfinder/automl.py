@@ -466,6 +466,7 @@ class AutoML:
             seed=self.seed,
             # choosing may use what is left after the best single trial's refit
             time_limit=finalizer.remaining() - finalizer.estimate(best.result),
+            required_share=self.problem_.ensemble_win_share,
         )
         if plan is not None:
             row = max(records_numbers(list(records.values()))) + 1

@@ -132,6 +132,14 @@ def test_an_ensemble_is_used_when_it_wins_on_three_resamples_in_four(share, used
     assert not EnsemblePlan("greedy", [0], [1.0], 0.9, 1.0, 1.0).use  # one member is no ensemble
 
 
+def test_a_task_may_ask_an_ensemble_to_win_on_half_the_resamples():
+    """Forecasting does (forecast combinations usually beat the best single model); the loss
+    must still be lower."""
+    plan = EnsemblePlan("greedy", [0, 1], [0.5, 0.5], 0.9, 1.0, 0.55, required_share=0.5)
+    assert plan.use
+    assert not EnsemblePlan("greedy", [0, 1], [0.5, 0.5], 1.1, 1.0, 0.55, required_share=0.5).use
+
+
 def test_the_single_trial_is_chosen_out_of_part_like_the_ensemble_weights():
     # 30 trials of equal quality: the lowest of their losses on all rows is luck, so the honest
     # single trial (chosen on the other half of the rows) scores worse than that lowest loss

@@ -49,11 +49,14 @@ class EnsemblePlan:
     notes: list[str] = field(default_factory=list)
     predictions: Any = None  # the ensemble's honest validation predictions on ``rows``
     rows: Any = None  # the validated rows it was chosen on
+    required_share: float = WIN_SHARE  # the win share it needs to be used
 
     @property
     def use(self) -> bool:
         return (
-            len(self.members) > 1 and self.loss < self.single_loss and self.win_share >= WIN_SHARE
+            len(self.members) > 1
+            and self.loss < self.single_loss
+            and self.win_share >= self.required_share
         )
 
     def config(self) -> dict:
@@ -74,6 +77,7 @@ def plan_ensemble(
     groups: np.ndarray | None = None,
     seed: int = 0,
     time_limit: float = math.inf,
+    required_share: float = WIN_SHARE,
 ) -> EnsemblePlan | None:
     """An ensemble plan over the best trials, or None when fewer than two can be combined or
     choosing would take longer than ``time_limit`` seconds (estimated from one loss call)."""
@@ -99,7 +103,7 @@ def plan_ensemble(
     build = _stack if method == "stack" else _greedy
     plan = build(outputs, target, loss, max_members, seed, groups)
     plan.members = [ranked[i].number for i in plan.members]
-    plan.rows = rows
+    plan.rows, plan.required_share = rows, required_share
     return plan
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fitfinder.ensemble.build import WIN_SHARE
 from fitfinder.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ class Problem:
     notes: list[str] = field(default_factory=list)
     state: Any = None  # what the task keeps for building its model (labels, panel facts)
     weighted: bool = False  # the user's rows carry weights that every fit must honour
+    #: share of bootstrap resamples an ensemble must win on to replace the best single trial
+    ensemble_win_share: float = WIN_SHARE
 
 
 @dataclass

@@ -68,6 +68,7 @@ def test_near_ties_are_rechecked_on_windows_half_a_step_earlier(air_passengers_f
     blocks = problem.data.groups
     assert [len(np.unique(blocks[val])) for _, val in first] == [1, 1, 1]
     assert len(np.unique(blocks[np.concatenate([v for _, v in first])])) == 3
+    assert problem.ensemble_win_share == 0.5
 
 
 def test_half_hourly_backtest_has_a_window_per_weekday_and_starts_from_seasonal_naive(series):

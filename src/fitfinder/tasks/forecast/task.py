@@ -35,6 +35,7 @@ from fitfinder.tasks.forecast.series import series_table
 from fitfinder.trials import TrialData
 
 TASK = "forecast"
+COMBINE_SHARE = 0.5  # an ensemble replaces the best single forecaster when it wins this often
 
 
 class BacktestPlan(SplitPlan):
@@ -120,7 +121,11 @@ class ForecastTask(Task):
         )
         levels = _levels(settings.quantile_levels)
         state = PanelState(panel, short, scale, mse_scale, levels, searched, (len(folds), step))
-        return Problem(data, plan, [*panel.notes, *notes], state=state)
+        # forecast combinations beat the single best model more often than not (the M3 and M4
+        # competitions), so an ensemble that wins honestly on most resamples is used
+        return Problem(
+            data, plan, [*panel.notes, *notes], state=state, ensemble_win_share=COMBINE_SHARE
+        )
 
     def second_split(self, problem: Problem, seed: int) -> list | None:
         """As many windows, each half a step earlier (other forecast origins near the end of
