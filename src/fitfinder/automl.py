@@ -384,6 +384,8 @@ class AutoML:
         if estimator is None:
             best, check = self._guard(data, best, records, finalizer, progress)
             estimator, note = finalizer.single(best)
+            if estimator is None:  # e.g. a resumed run's best: its validated model died with
+                best, estimator, note = _validated_stand_in(best, records, finalizer, note)
             if estimator is None:
                 raise FitfinderError(
                     f"no usable model: {note}; run fit again with a larger time_budget"
@@ -714,6 +716,24 @@ def _ensemble_result(number: int, plan: EnsemblePlan, metric) -> TrialResult:
         score=metric.score_of_loss(plan.loss),
         metrics={"single_loss": plan.single_loss, "win_share": plan.win_share},
     )
+
+
+def _validated_stand_in(
+    best: Best, records: dict[int, TrialRecord], finalizer: Finalizer, note: str
+) -> tuple[Best, Any, str]:
+    """When the best trial has no model (its refit did not fit the time left and its validated
+    model was not kept: a trial from before a resume), the best trial whose validated model
+    this process kept, with a note; ``(best, None, note)`` when there is none."""
+    kept = [records[n] for n in finalizer.validated if n in records and records[n].loss is not None]
+    if not kept:
+        return best, None, note
+    stand_in = min(kept, key=lambda r: r.loss)
+    note = (
+        f"{note}; trial {best.result.number} has no model fitted during validation (found "
+        f"before a resume), so trial {stand_in.number}'s, fitted during validation, is used"
+    )
+    model = finalizer.validated[stand_in.number]
+    return Best(result_of_record(stand_in), model), model, note
 
 
 def _drop_journal(journal: Journal, folder: Path) -> None:
