@@ -7,6 +7,7 @@ Journal records -> best config refit -> FittedModel.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import os
@@ -649,7 +650,10 @@ def _describe_threshold(threshold: Threshold, metric: str) -> str:
 
 
 def _fingerprint(data: TrialData) -> str:
+    """A hash of the trials' data and of how its columns are read (the schema: column roles,
+    text columns and their embedding source, a forecast's frequency and horizon)."""
     digest = hashlib.sha256()
+    digest.update(json.dumps(data.schema.to_dict(), sort_keys=True, default=str).encode())
     digest.update(pd.util.hash_pandas_object(data.X, index=False).to_numpy().tobytes())
     digest.update(np.ascontiguousarray(data.y).tobytes())
     if data.sample_weight is not None:
@@ -660,8 +664,9 @@ def _fingerprint(data: TrialData) -> str:
 def _check_resumable(previous, settings: dict, fingerprint: str) -> None:
     if previous.fingerprint != fingerprint:
         raise ResumeError(
-            "cannot resume: the data differ from the journaled run; "
-            "use the same data or start a new run without resume"
+            "cannot resume: the data or how their columns are read (column roles, text "
+            "columns, text embeddings) differ from the journaled run; use the same data and "
+            "settings or start a new run without resume"
         )
     changed = [k for k in RESUME_KEYS if previous.settings.get(k) != settings.get(k)]
     if changed:

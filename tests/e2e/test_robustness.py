@@ -157,3 +157,16 @@ def test_resume_refuses_changed_settings(tmp_path, wine):
             resume=True,
             verbose=0,
         ).fit(train, target="target")
+
+
+def test_resume_refuses_columns_read_another_way(tmp_path, wine):
+    """The same rows read with other column roles (here a column named as text) are other
+    trial data: resuming is refused in one line."""
+    train, _ = wine
+    text = train.assign(note=[f"note {i % 7} with some words" for i in range(len(train))])
+    storage = f"sqlite:///{tmp_path / 'j.db'}"
+    AutoML(time_budget=None, max_trials=2, storage=storage, verbose=0).fit(text, target="target")
+    with pytest.raises(ResumeError, match="how their columns are read"):
+        AutoML(time_budget=None, max_trials=2, storage=storage, resume=True, verbose=0).fit(
+            text, target="target", text_columns=["note"]
+        )
