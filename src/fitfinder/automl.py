@@ -213,6 +213,24 @@ class AutoML:
             raise ConfigError("give a time_budget or max_trials (or both) so the search can end")
         if self.max_trials is not None and self.max_trials < 1:
             raise ConfigError(f"max_trials must be at least 1, got {self.max_trials}")
+        for name, smallest in (
+            ("n_jobs", 1),
+            ("n_concurrent_trials", 1),
+            ("max_members", 1),
+            ("cv_max_rows", 0),
+        ):
+            value = getattr(self, name)
+            if value is not None and value < smallest:
+                raise ConfigError(
+                    f"{name} must be at least {smallest}, got {value}; leave it unset for the "
+                    "default"
+                )
+        for name in ("trial_time_limit", "memory_limit_mb"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ConfigError(
+                    f"{name} must be positive, got {value}; leave it unset for the default"
+                )
         if self.ensemble not in (True, False, None, "greedy", "stack"):
             raise ConfigError(
                 f"ensemble must be True, False, 'greedy' or 'stack', got {self.ensemble!r}"

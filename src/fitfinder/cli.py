@@ -36,8 +36,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors in one line (``fitfinder fit: error: ...; see ... --help``)
+    instead of the whole usage text; exit status 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fitfinder", description="AutoML for tables.")
+    parser = _Parser(prog="fitfinder", description="AutoML for tables.")
     from fitfinder import __version__
 
     parser.add_argument("--version", action="version", version=f"fitfinder {__version__}")

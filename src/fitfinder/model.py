@@ -237,11 +237,34 @@ def read_description(path: str | os.PathLike) -> dict:
             f"no {MODEL_FILE} in {path}; give the directory that fitfinder fit --out wrote"
         )
     try:
-        return json.loads(description_file.read_text())
+        description = json.loads(description_file.read_text())
     except json.JSONDecodeError as exc:
         raise ModelError(
             f"{description_file} is not valid JSON ({exc.msg}); re-save the model"
         ) from exc
+    _check_description(description, description_file)
+    return description
+
+
+def _check_description(description: Any, where: Path) -> None:
+    """ModelError unless ``description`` is a model.json this version can read: an object
+    with a task, a schema and versions of the right types, of a format not newer than ours."""
+    if not isinstance(description, dict):
+        raise ModelError(f"{where} is not a model description (a JSON object); re-save the model")
+    version = description.get("format_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ModelError(f"{where} has an invalid format_version {version!r}; re-save the model")
+    if version > FORMAT_VERSION:
+        raise ModelError(
+            f"{where} has format version {version} but this fitfinder reads up to "
+            f"{FORMAT_VERSION}; upgrade fitfinder or re-save the model with this version"
+        )
+    for key, kind in (("task", str), ("schema", dict), ("versions", dict)):
+        required = key != "versions"  # versions are optional
+        if (required or key in description) and not isinstance(description.get(key), kind):
+            raise ModelError(
+                f"{where} has no valid '{key}' entry (changed by hand?); re-save the model"
+            )
 
 
 CORE_KEYS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -17,8 +18,16 @@ from fitfinder.errors import DataError
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 ENCODINGS = ("utf-8-sig", "cp1252")  # utf-8-sig also reads plain utf-8; latin-1 is the fallback
+# a byte-order mark names its encoding (UTF-32's LE mark starts like UTF-16's: test it first)
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 DELIMITERS = ",;\t|"
 SNIFF_LINES = 50
+SNIFF_CHARS = 100_000  # the delimiter sniffer is slow on huge fields: it sees this much at most
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -51,6 +60,11 @@ def as_frame(X: object, columns: Iterable[str] | None = None) -> pd.DataFrame:
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise DataError(f"X is empty (shape {frame.shape}); pass a table with rows and columns")
     check_unique_columns(frame.columns, "X")
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise DataError(
+            "X has multi-level column names; flatten them first, e.g. "
+            "X.columns = ['_'.join(map(str, c)) for c in X.columns]"
+        )
     if not all(isinstance(name, str) for name in frame.columns):
         frame = frame.rename(columns=str)
     return frame
@@ -82,19 +96,25 @@ def _array_to_frame(X: object, columns: Iterable[str] | None) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
     try:
+        check_unique_columns(pq.read_schema(path).names, str(path))
         return pd.read_parquet(path)
-    except OSError:
+    except (OSError, DataError):
         raise
     except Exception as exc:  # pyarrow raises many types for corrupt files
         raise DataError(f"cannot read {path} as Parquet: {_first_line(exc)}") from exc
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    text = _decode(path.read_bytes())
+    text = _decode(path.read_bytes(), path)
     lines = text.splitlines()
     delimiter = _sniff_delimiter(lines, default="\t" if path.suffix.lower() == ".tsv" else ",")
-    header = next(csv.reader(lines[:1], delimiter=delimiter), [])
+    try:
+        header = next(csv.reader(lines[:1], delimiter=delimiter), [])
+    except csv.Error as exc:  # a header field over the csv module's 128 KiB limit
+        raise DataError(f"cannot parse the header row of {path}: {exc}; check the file") from exc
     check_unique_columns(header, str(path))
     try:
         return pd.read_csv(io.StringIO(text), sep=delimiter)
@@ -104,7 +124,20 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise DataError(f"cannot parse {path} as CSV: {_first_line(exc)}") from exc
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes, path: Path) -> str:
+    """The text of a CSV file: UTF-16/32 when a byte-order mark says so, else UTF-8 (BOM
+    dropped), else Windows-1252, else latin-1. A NUL byte elsewhere means binary data."""
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise DataError(f"cannot decode {path} as {encoding.upper()}: {exc}") from exc
+    if b"\x00" in data[:SNIFF_CHARS]:
+        raise DataError(
+            f"{path} holds binary data (NUL bytes), not CSV text; give a CSV or Parquet file "
+            "(UTF-16 files need their byte-order mark)"
+        )
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding)
@@ -114,7 +147,7 @@ def _decode(data: bytes) -> str:
 
 
 def _sniff_delimiter(lines: list[str], default: str) -> str:
-    sample = "\n".join(lines[:SNIFF_LINES])
+    sample = "\n".join(lines[:SNIFF_LINES])[:SNIFF_CHARS]
     try:
         return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:

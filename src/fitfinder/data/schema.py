@@ -28,6 +28,7 @@ TEXT_MIN_DISTINCT = 0.5  # distinct values / non-missing values
 ID_MIN_ROWS = 20
 SAMPLE = 2000  # values looked at for date and text detection
 MAX_STORED_CATEGORIES = 1000
+MIXED_NUMERIC_SHARE = 0.5  # numbers among a categorical column's values that earn a note
 
 
 class Role(StrEnum):
@@ -156,7 +157,14 @@ def _infer_role(series: pd.Series, name: str) -> tuple[Role, str | None]:
     value on every row (>= 20 rows) -> id; other strings -> categorical.
     """
     values = series.dropna()
-    n_distinct = values.nunique()
+    try:
+        n_distinct = values.nunique()
+    except TypeError as exc:  # lists, dicts, sets or arrays as values
+        odd = next((v for v in values if not isinstance(v, str | bytes)), None)
+        raise DataError(
+            f"column '{name}' holds {type(odd).__name__} values, not single values; "
+            "flatten it into plain columns or drop it"
+        ) from exc
     if n_distinct <= 1:
         blank = (
             not values.empty
@@ -183,7 +191,19 @@ def _infer_role(series: pd.Series, name: str) -> tuple[Role, str | None]:
         return Role.TEXT, None
     if unique_per_row:
         return Role.ID, f"dropped id-like column '{name}' (a distinct value on every row)"
-    return Role.CATEGORICAL, None
+    return Role.CATEGORICAL, _mixed_note(sample, name)
+
+
+def _mixed_note(sample: pd.Series, name: str) -> str | None:
+    """A note when a column read as categorical is mostly numbers with a few words in it."""
+    numbers = pd.to_numeric(sample.astype(object), errors="coerce").notna()
+    if numbers.mean() < MIXED_NUMERIC_SHARE or numbers.all():
+        return None
+    word = sample[~numbers].iloc[0]
+    return (
+        f"column '{name}' mixes numbers and words (e.g. {word!r}): read as categorical; "
+        "replace the words by empty cells to use it as numbers"
+    )
 
 
 def _named_text(X: pd.DataFrame, text_columns: Sequence[str] | None) -> set[str] | None:

@@ -74,7 +74,8 @@ def _is_numeric(values: pd.Series) -> bool:
 def _infer_task(values: pd.Series) -> str:
     n_distinct = values.nunique()
     if _is_numeric(values):
-        whole = bool(np.all(np.mod(values.to_numpy(dtype=np.float64), 1) == 0))
+        with np.errstate(invalid="ignore"):  # inf is not whole (and refused later)
+            whole = bool(np.all(np.mod(values.to_numpy(dtype=np.float64), 1) == 0))
         few = n_distinct <= 2 or n_distinct / len(values) <= MAX_CLASS_RATIO
         if not (whole and n_distinct <= MAX_INFERRED_CLASSES and few):
             return "regression"

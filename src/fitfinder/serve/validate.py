@@ -52,6 +52,8 @@ def parse_body(body: bytes, content_type: str, columns: list[str]) -> dict[str, 
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise RequestError(400, f"body is not valid JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise RequestError(400, "body is not valid JSON: nested too deeply") from exc
     if isinstance(data, list):
         return _record_columns(data, columns)
     if isinstance(data, dict):
@@ -100,7 +102,8 @@ def _csv_columns(body: bytes, columns: list[str]) -> dict[str, list]:
     try:
         frame = pd.read_csv(io.BytesIO(body), dtype=object, keep_default_na=True)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise RequestError(400, f"body is not valid CSV: {exc}".splitlines()[0]) from exc
+        reason = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RequestError(400, f"body is not valid CSV: {reason}; send UTF-8 CSV text") from exc
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise RequestError(422, f"missing column '{missing[0]}'", missing[0])
@@ -135,7 +138,7 @@ def _numbers(name: str, values: list) -> np.ndarray:
     """float64 with NaN for missing; strings that read as numbers are taken (CSV cells)."""
     try:
         numbers = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         numbers = None
     if numbers is None or numbers.ndim != 1:
         _scalars(name, values)
@@ -151,7 +154,7 @@ def _numbers(name: str, values: list) -> np.ndarray:
 def _is_number(value) -> bool:
     try:
         float(value if value is not None else "nan")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return False
     return True
 

@@ -108,8 +108,16 @@ def _read(X, y, target, sample_weight, groups, task: str | None):
         if target is None:
             raise ConfigError("give the target: fit(X, y) or fit(table, target='column')")
         frame, y = split_target(frame, target)
-    elif len(y) != len(frame):
-        raise DataError(f"X has {len(frame)} rows but y has {len(y)}; give one target per row")
+    else:
+        if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
+            y = y.iloc[:, 0]
+        if np.ndim(y) != 1:
+            raise DataError(
+                f"y has shape {np.shape(y)}; give one target value per row (a 1-D array or "
+                "Series): fitfinder predicts one target"
+            )
+        if len(y) != len(frame):
+            raise DataError(f"X has {len(frame)} rows but y has {len(y)}; give one target per row")
     info: TargetInfo = prepare_target(
         y if isinstance(y, pd.Series) else pd.Series(np.asarray(y)), task
     )
