@@ -1,7 +1,8 @@
 """The final estimator of a pipeline as ONNX nodes on the [N, F] double features.
 
 Tree ensembles go through ``trees`` (one TreeEnsemble node), ``nn`` networks through
-``neural`` (torch.onnx); the others (linear models, SVMs, k-NN) through skl2onnx, with converters
+``neural`` (torch.onnx), fitfinder's k-NN through ``neighbours``; the others (linear models, SVMs,
+scikit-learn's k-NN in models saved before it) through skl2onnx, with converters
 added here for the two pieces it lacks: ``Nystroem`` (RBF) and ``TransformedTargetRegressor``
 over a ``StandardScaler``.
 """
@@ -29,7 +30,9 @@ from sklearn.svm import SVR
 from xgboost import XGBModel
 
 from fitfinder.errors import ModelError
+from fitfinder.estimators.knn import NeighboursClassifier, NeighboursRegressor
 from fitfinder.export.graph import DOUBLE, ML, OPSET, Graph
+from fitfinder.export.neighbours import add_neighbours
 from fitfinder.export.trees import add_trees, read_forest, read_hist_gb, read_lightgbm, read_xgboost
 
 TREE_READERS = (
@@ -52,6 +55,8 @@ def add_model(g: Graph, estimator, x: str, n_features: int, classify: bool) -> s
         from fitfinder.export.neural import add_network
 
         return add_network(g, estimator, x, classify)
+    if isinstance(estimator, NeighboursClassifier | NeighboursRegressor):
+        return add_neighbours(g, estimator, x)
     return _skl2onnx(g, estimator, x, n_features, classify)
 
 
