@@ -10,6 +10,14 @@ onnxruntime wrapper.
 
     python bench/serve_bench.py                    # prints a markdown report
     python bench/serve_bench.py --out bench/SERVE_RESULTS.md
+
+``--load`` runs the load test instead (issue 24): for each model, 32 keep-alive clients send
+single-row POST /predict back to back for ``--seconds`` (60) against the ONNX server and then
+the native one; every non-200 answer, broken connection or request slower than 60 s counts as an
+error (the client reconnects and goes on), and the report puts the two backends' requests,
+errors, p50/p99/max latency and requests/s side by side. It exits 1 when any error was seen.
+
+    python bench/serve_bench.py --load --seconds 60 --out bench/SERVE_LOAD_RESULTS.md
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "credit_data.csv"
 TARGET = "Status"
 HOST = "127.0.0.1"
+REQUEST_LIMIT = 60.0  # seconds without an answer before a load-test request counts as an error
 
 
 def fit_models(frame: pd.DataFrame, folder: Path) -> dict[str, Path]:
@@ -79,11 +88,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(model_dir: Path, backend: str) -> tuple[subprocess.Popen, str]:
+def start_server(model_dir: Path, backend: str, log=subprocess.DEVNULL):
+    """``fitfinder serve`` in its own process (its stderr to ``log``); returns it and its URL."""
     port = free_port()
     command = [sys.executable, "-m", "fitfinder.cli", "serve", str(model_dir), "--quiet"]
     command += ["--host", HOST, "--port", str(port), "--backend", backend]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://{HOST}:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -133,6 +143,65 @@ async def single_row_load(url: str, bodies: list[bytes], clients: int, seconds: 
     start = time.perf_counter()
     await asyncio.gather(*(loop(k) for k in range(clients)))
     return np.asarray(latencies), time.perf_counter() - start
+
+
+async def sustained_load(url: str, bodies: list[bytes], clients: int, seconds: float) -> dict:
+    """``clients`` keep-alive connections sending single-row POSTs back to back for ``seconds``,
+    counting errors instead of stopping at the first: a status other than 200, a broken or
+    refused connection, or no answer within ``REQUEST_LIMIT`` seconds (the client then opens a
+    new connection). Returns the latencies (s) of the answered requests, the errors by kind
+    and the elapsed time."""
+    host, port = url.removeprefix("http://").split(":")
+    requests = [
+        (
+            f"POST /predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        + body
+        for body in bodies
+    ]
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    stop = time.perf_counter() + seconds
+
+    async def exchange(reader, writer, request: bytes) -> bytes:
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        await reader.readexactly(length)
+        return head.split(b"\r\n", 1)[0]
+
+    async def loop(k: int) -> None:
+        connection, i = None, k
+        while time.perf_counter() < stop:
+            tick = time.perf_counter()
+            try:
+                if connection is None:
+                    connection = await asyncio.open_connection(host, int(port))
+                status = await asyncio.wait_for(
+                    exchange(*connection, requests[i % len(requests)]), REQUEST_LIMIT
+                )
+                if status.startswith(b"HTTP/1.1 200"):
+                    latencies.append(time.perf_counter() - tick)
+                else:
+                    kind = status.decode(errors="replace")
+                    errors[kind] = errors.get(kind, 0) + 1
+            except (OSError, asyncio.IncompleteReadError, TimeoutError, IndexError) as exc:
+                errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                if connection is not None:
+                    connection[1].close()
+                connection = None
+            i += clients
+        if connection is not None:
+            connection[1].close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(loop(k) for k in range(clients)))
+    return {
+        "latencies": np.asarray(latencies),
+        "errors": errors,
+        "elapsed": time.perf_counter() - start,
+    }
 
 
 def batch_throughput(url: str, body: bytes, rows: int, repeats: int) -> float:
@@ -236,17 +305,81 @@ def run(args) -> str:
     return "\n".join(lines) + "\n"
 
 
+def run_load(args) -> tuple[str, int]:
+    """The load test's report and its total error count."""
+    frame = pd.read_csv(DATA)
+    test = frame.sample(n=1000, random_state=1).drop(columns=TARGET)
+    singles = [json.dumps([r]).encode() for r in records(test.head(200))]
+    lines = [
+        f"command: `{' '.join(['python bench/serve_bench.py', *sys.argv[1:]])}`",
+        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; "
+        "server: `fitfinder serve --backend onnx|native` (1 uvicorn worker, its own process); "
+        f"client: {args.clients} asyncio HTTP/1.1 keep-alive connections on the same machine, "
+        f"single-row POST /predict back to back for {args.seconds:g} s per backend",
+        "",
+        "| model | backend | requests | errors | p50 ms | p99 ms | max ms | requests/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    total_errors, logged = 0, []
+    with tempfile.TemporaryDirectory() as tmp:
+        dirs = fit_models(frame, Path(tmp))
+        for name, model_dir in dirs.items():
+            for backend in ("onnx", "native"):
+                log_path = Path(tmp) / f"{name}-{backend}.log"
+                with log_path.open("wb") as log:
+                    process, url = start_server(model_dir, backend, log)
+                    try:
+                        result = asyncio.run(
+                            sustained_load(url, singles, args.clients, args.seconds)
+                        )
+                    finally:
+                        process.terminate()
+                        process.wait(timeout=40)
+                lat, errors = result["latencies"], result["errors"]
+                count = sum(errors.values())
+                total_errors += count
+                p50, p99 = np.percentile(lat, [50, 99]) * 1000 if len(lat) else (np.nan, np.nan)
+                top = lat.max() * 1000 if len(lat) else np.nan
+                kinds = ", ".join(f"{k}: {v}" for k, v in sorted(errors.items()))
+                lines.append(
+                    f"| {name} | {backend} | {len(lat) + count:,} | {count}"
+                    f"{f' ({kinds})' if kinds else ''} | {p50:.1f} | {p99:.1f} | {top:.1f} | "
+                    f"{len(lat) / result['elapsed']:.0f} |"
+                )
+                text = log_path.read_text(errors="replace").strip()
+                if text:
+                    logged.append(f"- {name} / {backend} server stderr: {text.splitlines()[-1]}")
+    lines += ["", f"Errors in all: {total_errors}."]
+    if logged:
+        lines += ["", *logged]
+    return "\n".join(lines) + "\n", total_errors
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=4.0, help="per concurrency level")
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="per concurrency level (4); per backend (60)"
+    )
     parser.add_argument("--max-requests", type=int, default=4000, help="per concurrency level")
     parser.add_argument("--batches", type=int, default=10, help="1,000-row requests timed")
     parser.add_argument("--out", help="also write the report to this markdown file")
+    parser.add_argument(
+        "--load", action="store_true", help="the load test (--clients for --seconds per backend)"
+    )
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients (--load)")
     args = parser.parse_args()
-    report = run(args)
+    if args.seconds is None:
+        args.seconds = 60.0 if args.load else 4.0
+    errors = 0
+    if args.load:
+        report, errors = run_load(args)
+    else:
+        report = run(args)
     print(report)
     if args.out:
         Path(args.out).write_text(report)
+    if errors:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
