@@ -4,7 +4,11 @@ from __future__ import annotations
 
 
 class FitfinderError(Exception):
-    """Base class of every error fitfinder raises on purpose."""
+    """Base class of every error fitfinder raises on purpose; its message is one line (line
+    breaks that come from the data, a column name say, are shown escaped)."""
+
+    def __str__(self) -> str:
+        return super().__str__().replace("\r", "\\r").replace("\n", "\\n")
 
 
 class DataError(FitfinderError, ValueError):

@@ -422,6 +422,12 @@ def test_python_predict_with_missing_columns_names_them(train, model_dir):
         load(model_dir).predict(train.drop(columns=[TARGET, "island", "sex"]))
 
 
+def test_python_predict_with_lists_as_values_names_the_column(train, model_dir):
+    rows = train.drop(columns=TARGET).head(3).assign(island=[["Biscoe"]] * 3)
+    with pytest.raises(FitfinderError, match="column 'island' holds list values"):
+        load(model_dir).predict(rows)
+
+
 # -- fit: fallbacks, read from the model the CLI fitted on the odd training file ---------------
 FIT_FALLBACKS = {
     "latin-1 file, semicolon-delimited": lambda roles, notes: MIXED in roles,

@@ -118,7 +118,12 @@ class Schema:
                 f"missing columns: {', '.join(missing)}; the model was trained with them"
             )
         # Series with their arrays' own dtypes keep object columns object (pandas 3 infers "str")
-        columns = {name: CONVERTERS[self.roles[name]](X[name]) for name in used}
+        columns = {}
+        for name in used:
+            try:
+                columns[name] = CONVERTERS[self.roles[name]](X[name])
+            except TypeError as exc:  # lists, dicts, sets or arrays as values
+                raise _not_single_values(X[name], name) or exc from exc
         data = {name: pd.Series(a, dtype=a.dtype, copy=False) for name, a in columns.items()}
         frame = pd.DataFrame(data, copy=False)
         frame.index = X.index
@@ -160,11 +165,7 @@ def _infer_role(series: pd.Series, name: str) -> tuple[Role, str | None]:
     try:
         n_distinct = values.nunique()
     except TypeError as exc:  # lists, dicts, sets or arrays as values
-        odd = next((v for v in values if not isinstance(v, str | bytes)), None)
-        raise DataError(
-            f"column '{name}' holds {type(odd).__name__} values, not single values; "
-            "flatten it into plain columns or drop it"
-        ) from exc
+        raise _not_single_values(values, name) or exc from exc
     if n_distinct <= 1:
         blank = (
             not values.empty
@@ -192,6 +193,17 @@ def _infer_role(series: pd.Series, name: str) -> tuple[Role, str | None]:
     if unique_per_row:
         return Role.ID, f"dropped id-like column '{name}' (a distinct value on every row)"
     return Role.CATEGORICAL, _mixed_note(sample, name)
+
+
+def _not_single_values(values: pd.Series, name: str) -> DataError | None:
+    """The error naming a column that holds lists, dicts, sets or arrays (None if it does not)."""
+    odd = next((v for v in values if not ptypes.is_scalar(v)), None)
+    if odd is None:
+        return None
+    return DataError(
+        f"column '{name}' holds {type(odd).__name__} values, not single values; "
+        "flatten it into plain columns or drop it"
+    )
 
 
 def _mixed_note(sample: pd.Series, name: str) -> str | None:
