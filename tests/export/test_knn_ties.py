@@ -133,3 +133,19 @@ def test_fertility_knn_exports_with_parity(shared_dataset, tmp_path):
     report = model.export_onnx(tmp_path / "model.onnx", test.drop(columns=entry["target"]))
     assert report["max_abs_diff"] <= 1e-12 and report["labels_match"]
     assert export_onnx(model, tmp_path / "model.onnx", verbose=False)["labels_match"]  # sample
+
+
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_overflowing_distances_are_tied_at_infinity(weights, tmp_path):
+    """Features near 1e308 overflow every distance: all training rows are then tied (the
+    labels' shares, not NaN), the same in the graph."""
+    frame = repeated_rows(600).drop(columns="hours")
+    config = {"n_neighbors": 5, "weights": weights, "p": 2}
+    model = knn_model(frame.iloc[:500], "more", "binary", config)
+    rows = frame.iloc[500:510].assign(age=[1e308, -1e308, 1e300] + [30] * 7)
+    proba = model.predict_proba(rows)
+    assert np.isfinite(proba).all()
+    share = (frame.iloc[:500]["more"] == "yes").mean()
+    np.testing.assert_allclose(proba[:2, 1], share, atol=1e-9)
+    report = export_onnx(model, tmp_path / "knn.onnx", rows, verbose=False)
+    assert report["max_abs_diff"] <= 1e-12 and report["labels_match"]

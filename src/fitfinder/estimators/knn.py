@@ -65,12 +65,13 @@ class _Neighbours(BaseEstimator):
         X = _dense(X)
         M = len(self.points_)
         width = min(M, min(self.k_, M) + CANDIDATES)
-        near, index = self.index_.kneighbors(X, n_neighbors=width)
         out = np.empty((len(X), self.sums_.shape[1]))
         step = max(1, CHUNK_CELLS // M)
-        for start in range(0, len(X), step):
-            part = slice(start, start + step)
-            out[part] = self._vote_chunk(X[part], near[part], index[part])
+        with np.errstate(over="ignore", invalid="ignore"):  # features near 1e308 overflow
+            near, index = self.index_.kneighbors(X, n_neighbors=width)
+            for start in range(0, len(X), step):
+                part = slice(start, start + step)
+                out[part] = self._vote_chunk(X[part], near[part], index[part])
         return out
 
     def _vote_chunk(self, X: np.ndarray, near: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -82,7 +83,7 @@ class _Neighbours(BaseEstimator):
         out = self._weighted(exact, index, t)
         if index.shape[1] < len(self.points_):
             bound = np.sqrt(np.maximum(near[:, -1] ** 2 - self._slack(X), 0.0))
-            again = np.flatnonzero(bound <= t + t * TIE_TOLERANCE)
+            again = np.flatnonzero(~(bound > t + t * TIE_TOLERANCE))  # NaN, inf: again
             if len(again):
                 full = cdist(X[again], self.points_, "minkowski", p=self.p)
                 every = np.broadcast_to(np.arange(len(self.points_)), full.shape)
@@ -105,8 +106,9 @@ class _Neighbours(BaseEstimator):
 
     def _weighted(self, distances: np.ndarray, index: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Rows nearer than the k-th distance count fully, the rows tied with it share the
-        votes left; ``distance`` weights divide by the distance (or keep only exact matches)."""
-        gap = t * TIE_TOLERANCE
+        votes left; ``distance`` weights divide by the distance (or keep only exact matches).
+        Distances that overflow (features near 1e308) are all tied at infinity."""
+        gap = np.where(np.isinf(t), 0.0, t * TIE_TOLERANCE)  # inf: distances overflowed
         low, high = (t - gap)[:, None], (t + gap)[:, None]
         inside = (distances < low).astype(np.float64)
         tied = ((distances >= low) & (distances <= high)).astype(np.float64)
@@ -117,7 +119,9 @@ class _Neighbours(BaseEstimator):
             exact = weight * (distances == 0)
             matched = exact.sum(1) > 0
             safe = np.where(distances > 0, distances, 1.0)
-            weight = np.where(matched[:, None], exact, weight / safe)
+            divided = weight / safe  # all 0 when every distance chosen is infinite: kept equal
+            divided = np.where(((divided * counts).sum(1) > 0)[:, None], divided, weight)
+            weight = np.where(matched[:, None], exact, divided)
         total = np.einsum("rc,rct->rt", weight, self.sums_[index])
         return total / np.einsum("rc,rc->r", weight, counts)[:, None]
 

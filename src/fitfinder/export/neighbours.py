@@ -33,7 +33,8 @@ def add_neighbours(g: Graph, model, x: str) -> str:
     kth = g.op("Gather", [ordered, g.op("ArgMax", [enough], axis=0, keepdims=1)])
     # kth +- kth * tolerance: onnxruntime's optimiser drops a Mul by a constant that is 1 in
     # float32, such as 1 + 1e-9, which would make the tied rows only the exact ties
-    gap = g.op("Mul", [kth, g.const(np.float64(TIE_TOLERANCE))])
+    finite_gap = g.op("Mul", [kth, g.const(np.float64(TIE_TOLERANCE))])
+    gap = g.op("Where", [g.op("IsInf", [kth]), g.const(np.float64(0.0)), finite_gap])
     low, high = g.op("Sub", [kth, gap]), g.op("Add", [kth, gap])
     inside = g.op("Cast", [g.op("Less", [distance, low])], to=DOUBLE)
     tied_mask = g.op(
@@ -45,7 +46,7 @@ def add_neighbours(g: Graph, model, x: str) -> str:
     share = g.op("Div", [left, g.op("ReduceSum", [g.op("Mul", [tied, n])], keepdims=1)])
     weight = g.op("Add", [inside, g.op("Mul", [tied, share])])
     if model.weights == "distance":
-        weight = _by_distance(g, weight, distance)
+        weight = _by_distance(g, weight, distance, n)
     vote = g.op("Div", [g.op("MatMul", [weight, S]), g.op("MatMul", [weight, n])])
     if isinstance(model, NeighboursClassifier):
         step = g.const(np.float64(PROBA_STEP))
@@ -72,10 +73,14 @@ def _top_k(g: Graph, distance: str, top: str) -> tuple[str, str]:
     return ordered, index
 
 
-def _by_distance(g: Graph, weight: str, distance: str) -> str:
-    """Weights divided by the distance, or only the exact matches when there are any."""
+def _by_distance(g: Graph, weight: str, distance: str, counts: str) -> str:
+    """Weights divided by the distance, or only the exact matches when there are any (and
+    kept as they are when every distance chosen is infinite)."""
     zero = g.const(np.float64(0.0))
     exact = g.op("Mul", [weight, g.op("Cast", [g.op("Equal", [distance, zero])], to=DOUBLE)])
     matched = g.op("Greater", [g.op("ReduceSum", [exact], keepdims=1), zero])
     safe = g.op("Where", [g.op("Greater", [distance, zero]), distance, g.const(np.float64(1.0))])
-    return g.op("Where", [matched, exact, g.op("Div", [weight, safe])])
+    divided = g.op("Div", [weight, safe])
+    counted = g.op("ReduceSum", [g.op("Mul", [divided, counts])], keepdims=1)
+    divided = g.op("Where", [g.op("Greater", [counted, zero]), divided, weight])
+    return g.op("Where", [matched, exact, divided])
