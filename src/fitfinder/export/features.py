@@ -154,6 +154,9 @@ def _scaler(g: Graph, x: str, step: StandardScaler) -> str:
         x = g.op("Sub", [x, g.const(np.asarray(step.mean_, dtype=np.float64)[None, :], "mean")])
     if step.scale_ is not None:
         x = g.op("Div", [x, g.const(np.asarray(step.scale_, dtype=np.float64)[None, :], "sd")])
+    if isinstance(step, ValueScaler):  # kept within the float range, as its transform does
+        limit = np.finfo(np.float64).max
+        x = g.op("Clip", [x, g.const(np.float64(-limit)), g.const(np.float64(limit))])
     return x
 
 

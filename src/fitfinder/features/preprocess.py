@@ -80,8 +80,8 @@ def _numeric_steps(style: str) -> list[BaseEstimator]:
 
 
 class ValueScaler(StandardScaler):
-    """Standardises columns, except those holding only 0 and 1 (missing-value flags, booleans),
-    which stay as they are, like one-hot columns. Standardised, a flag set on 1 row of 257
+    """Standardises columns (within the float range), except those holding only 0 and 1
+    (missing-value flags, booleans), which stay as they are, like one-hot columns. Standardised, a flag set on 1 row of 257
     reads 16 there, and a linear model or a distance leans on that one row (on penguins, a
     logistic regression gave the true species of an all-missing row a probability of 2e-6)."""
 
@@ -94,6 +94,17 @@ class ValueScaler(StandardScaler):
         if self.scale_ is not None:
             self.scale_[flags] = 1.0
         return self
+
+    def transform(self, X, copy=None):
+        """Standardised values, kept within the float range: a value near 1e308 standardised
+        overflows to infinity, which scikit-learn's linear models and k-NN refuse (a request
+        with such a number got a 500 from the server)."""
+        with np.errstate(over="ignore"):
+            out = super().transform(X, copy=copy)
+        if isinstance(out, np.ndarray) and out.dtype.kind == "f":
+            limit = np.finfo(out.dtype).max
+            np.clip(out, -limit, limit, out=out)
+        return out
 
 
 def _categorical_steps(style: str, most_levels: int) -> Pipeline:
