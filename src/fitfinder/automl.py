@@ -220,7 +220,7 @@ class AutoML:
             ("cv_max_rows", 0),
         ):
             value = getattr(self, name)
-            if value is not None and value < smallest:
+            if value is not None and value < smallest and (name, value) != ("n_jobs", -1):
                 raise ConfigError(
                     f"{name} must be at least {smallest}, got {value}; leave it unset for the "
                     "default"
@@ -252,7 +252,11 @@ class AutoML:
 
     def _threads(self, concurrent: int = 1) -> int:
         """Threads per trial: ``n_jobs``, or the cores shared among concurrent trials."""
-        return max(1, self.n_jobs or (os.cpu_count() or 1) // concurrent)
+        return max(1, self._n_jobs() or (os.cpu_count() or 1) // concurrent)
+
+    def _n_jobs(self) -> int | None:
+        """``n_jobs``, with scikit-learn's -1 (every core) read as unset (the default)."""
+        return None if self.n_jobs == -1 else self.n_jobs
 
     def _memory_limit(self) -> float:
         if self.memory_limit_mb is not None:
@@ -430,7 +434,7 @@ class AutoML:
             self.split_plan_,
             deadline=deadline,
             refit_mode=self.refit,
-            n_threads=self.n_jobs or os.cpu_count() or 1,
+            n_threads=self._n_jobs() or os.cpu_count() or 1,
             validated=validated,
         )
 

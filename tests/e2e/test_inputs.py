@@ -107,6 +107,16 @@ def test_numpy_arrays_in_and_out():
     assert (automl.predict(X) == y).mean() > 0.9
 
 
+def test_n_jobs_minus_one_means_every_core_as_in_scikit_learn():
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    y = X[:, 0] + 0.1
+    automl = AutoML(time_budget=None, max_trials=1, n_jobs=-1, verbose=0).fit(X, y)
+    assert automl._threads() == AutoML()._threads()
+    assert automl.predict(X).shape == (60,)
+    with pytest.raises(ConfigError, match="n_jobs must be at least 1, got -2"):
+        AutoML(time_budget=None, max_trials=1, n_jobs=-2, verbose=0).fit(X, y)
+
+
 def test_load_refuses_a_major_version_mismatch_and_warns_on_minor(wine, tmp_path):
     train, _ = wine
     automl = AutoML(time_budget=None, max_trials=1, estimators=["glm"], verbose=0).fit(
