@@ -310,8 +310,12 @@ def run_load(args) -> tuple[str, int]:
     frame = pd.read_csv(DATA)
     test = frame.sample(n=1000, random_state=1).drop(columns=TARGET)
     singles = [json.dumps([r]).encode() for r in records(test.head(200))]
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     lines = [
-        f"command: `{' '.join(['python bench/serve_bench.py', *sys.argv[1:]])}`",
+        f"command: `{' '.join(['python bench/serve_bench.py', *sys.argv[1:]])}` at commit "
+        f"{commit or '?'}, {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC",
         f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; "
         "server: `fitfinder serve --backend onnx|native` (1 uvicorn worker, its own process); "
         f"client: {args.clients} asyncio HTTP/1.1 keep-alive connections on the same machine, "
