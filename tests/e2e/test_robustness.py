@@ -20,7 +20,7 @@ from fitfinder.errors import ResumeError
 def crashing_metric(X_val, y_val, estimator, labels, X_train, y_train):
     """RMSE, except that k-NN trials segfault, SVM trials hang and GLM trials blow memory."""
     model = type(estimator.named_steps["model"]).__name__
-    if model.startswith("KNeighbors"):
+    if model.startswith(("KNeighbors", "Neighbours")):
         os.kill(os.getpid(), signal.SIGSEGV)
     if "SVR" in model or "Calibrated" in model or "TransformedTarget" in model:
         time.sleep(600)
