@@ -49,6 +49,7 @@ class _Neighbours(BaseEstimator):
         if len(X) == 0:
             raise ValueError("k-NN needs at least one training row")
         self.n_features_in_ = X.shape[1]
+        self.n_samples_fit_ = len(X)  # training rows, repeats included (scikit-learn's name)
         points, inverse = np.unique(X, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         self.points_ = points
