@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
-__all__ = ["AutoML", "FittedModel", "load", "tune", "__version__"]
+__all__ = ["AutoML", "FittedModel", "load", "read_run", "tune", "__version__"]
 
 if TYPE_CHECKING:
     from fitfinder.automl import AutoML
     from fitfinder.model import FittedModel, load
+    from fitfinder.report.run import read_run
     from fitfinder.tuning import tune
 
 
@@ -23,6 +24,10 @@ def __getattr__(name: str):
         from fitfinder import model
 
         return getattr(model, name)
+    if name == "read_run":
+        from fitfinder.report.run import read_run
+
+        return read_run
     if name == "tune":
         from fitfinder.tuning import tune
 

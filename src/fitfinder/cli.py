@@ -64,16 +64,16 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", help="where to write predictions (CSV); stdout if absent"
     )
     predict.add_argument("--proba", action="store_true", help="also write class probabilities")
-    board = _command(commands, "leaderboard", "the trials of a saved model's search", _leaderboard)
-    board.add_argument("model", help="model directory")
+    board = _command(commands, "leaderboard", "the trials of a run, going or done", _leaderboard)
+    board.add_argument("model", help="model directory, journal file or database URL")
     board.add_argument("--top", type=int, default=None, help="show only the best N trials")
     board.add_argument(
         "--per-series",
         action="store_true",
         help="forecast models: each series' backtest MASE beside seasonal naive's, worst first",
     )
-    info = _command(commands, "info", "what a saved model is", _info)
-    info.add_argument("model", help="model directory")
+    info = _command(commands, "info", "what a saved model or a run is", _info)
+    info.add_argument("model", help="model directory, journal file or database URL")
     _command(commands, "families", "the algorithm set and each family's search space", _families)
     _export_parser(commands)
     _serve_parser(commands)
@@ -336,24 +336,15 @@ def _predict(args) -> int:
 
 
 def _leaderboard(args) -> int:
-    from fitfinder.model import JOURNAL_FILE, load
-    from fitfinder.report import leaderboard
-    from fitfinder.storage import Journal
+    from fitfinder.report.views import leaderboard_view, state_line, table_text
 
-    model = load(args.model)
     if args.per_series:
-        return _series_leaderboard(args, model)
-    journal_file = Path(args.model) / JOURNAL_FILE
-    if not journal_file.is_file():
-        raise FitfinderError(
-            f"no {JOURNAL_FILE} in {args.model}; the model was saved without its search"
-        )
-    journal = Journal(f"sqlite:///{journal_file.resolve()}")
-    table = leaderboard(journal.trials(model.info["run_id"]), model.metric)
-    journal.close()
-    if args.top:
-        table = table.head(args.top)
-    _emit(args, json.loads(table.to_json(orient="records")), _table_text(table))
+        from fitfinder.model import load
+
+        return _series_leaderboard(args, load(args.model))
+    view, table = leaderboard_view(args.model, args.top)
+    print(state_line(view), file=sys.stderr if args.json else sys.stdout)
+    _emit(args, json.loads(table.to_json(orient="records")), table_text(table))
     return 0
 
 
@@ -370,46 +361,12 @@ def _series_leaderboard(args, model) -> int:
     return 0
 
 
-def _table_text(table) -> str:
-    shown = table.drop(columns=["error"]).copy()
-    shown["config"] = shown["config"].str.slice(0, 60)
-    return shown.to_string(index=False, float_format=lambda v: f"{v:.5g}")
-
-
 def _info(args) -> int:
-    from fitfinder.model import load
+    from fitfinder.report.views import info_text, info_view
 
-    model = load(args.model)
-    description = model.description()
-    description["size_on_disk_mb"] = round(_folder_mb(Path(args.model)), 3)
-    sample = getattr(model, "sample", None)  # rows to time predict on (tables)
-    if sample is not None and len(sample):
-        description["predict_ms_per_row"] = _latency(model)
-    _emit(args, description, "\n".join(f"{k}: {v}" for k, v in description.items()))
+    description = info_view(args.model)
+    _emit(args, description, info_text(description))
     return 0
-
-
-def _folder_mb(folder: Path) -> float:
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
-
-
-def _latency(model) -> dict:
-    """Median milliseconds per row of ``predict``: one row at a time, and the sample as a batch."""
-    import statistics
-    import time
-
-    def timed(rows) -> float:
-        runs = []
-        for _ in range(15):
-            start = time.perf_counter()
-            model.predict(rows)
-            runs.append((time.perf_counter() - start) * 1000 / len(rows))
-        return round(statistics.median(runs), 4)
-
-    return {
-        "single_row": timed(model.sample.head(1)),
-        f"batch_of_{len(model.sample)}": timed(model.sample),
-    }
 
 
 def _families(args) -> int:
