@@ -126,3 +126,14 @@ def test_families_that_cannot_honour_weights_are_left_out_or_refused():
     with pytest.raises(ConfigError, match="'knn' cannot honour sample_weight"):
         select_families(["lightgbm", "knn"], "binary", 1000, weighted=True)
     assert [f.name for f in select_families(["knn"], "binary", 1000)] == ["knn"]
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_a_table_of_text_alone_searches_only_the_text_families(task):
+    from fitfinder.data import Schema
+
+    text_alone = Schema({"review": Role.TEXT, "row": Role.ID})
+    chosen = [f.name for f in select_families(None, task, 1000, 300, text_alone)]
+    assert chosen and all(name in TEXT for name in chosen)
+    asked = select_families(["glm", "text_linear"], task, 1000, schema=text_alone)
+    assert [f.name for f in asked] == ["glm", "text_linear"]  # asked for: kept

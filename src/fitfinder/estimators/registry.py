@@ -7,7 +7,7 @@ from typing import Any
 
 from fitfinder.errors import ConfigError, MissingExtraError
 from fitfinder.estimators import extra_trees, glm, hist_gb, knn, lgbm, neural, rf, svm, xgb
-from fitfinder.estimators.base import Family
+from fitfinder.estimators.base import TASKS, Family
 from fitfinder.tasks.forecast import families as forecast_families
 from fitfinder.tasks.forecast import neural as forecast_neural
 from fitfinder.tasks.rank import families as rank_families
@@ -19,6 +19,7 @@ from fitfinder.tasks.text.families import linear as text_linear
 from fitfinder.tasks.text.families import naive_bayes as text_nb
 from fitfinder.tasks.text.families import nbsvm as text_nbsvm
 from fitfinder.tasks.text.families import svm as text_svm
+from fitfinder.tasks.text.families.common import text_only
 
 log = logging.getLogger("fitfinder")
 
@@ -79,8 +80,8 @@ def select_families(
     """The families to search for ``task`` on data of ``schema``.
 
     ``None`` means every family that serves the task, applies to the schema (text families
-    need a text column; without a schema they are left out) and accepts ``n_rows`` rows, less
-    those whose optional extra is not installed (one info line each); explicit ``names`` are
+    need a text column; without a schema they are left out; when every feature is text, the
+    tabular families are) and accepts ``n_rows`` rows, less those whose optional extra is not installed (one info line each); explicit ``names`` are
     all validated (MissingExtraError for a family without its extra) and kept in the order
     given (duplicates dropped), whatever their ``max_rows`` and ``min_budget``.
     """
@@ -90,6 +91,7 @@ def select_families(
             for family in FAMILIES.values()
             if family.serves(task)
             and _applies(family, schema)
+            and not _superseded(family, task, schema)
             and _weights_allowed(family, weighted, explicit=False)
             and (family.max_rows is None or n_rows <= family.max_rows)
             and _budget_allows(family, time_budget)
@@ -132,6 +134,18 @@ def _applies(family: Family, schema: Any) -> bool:
     """Whether ``family`` applies to data of ``schema`` (None: unknown data, where only the
     families without a condition apply)."""
     return family.applies is None or (schema is not None and family.applies(schema))
+
+
+def _superseded(family: Family, task: str, schema: Any) -> bool:
+    """Whether a tabular family is left out because every feature is text: it would read the
+    text families' TF-IDF with models less suited to it, and its cheap start alone can take a
+    short budget's share (one info line)."""
+    superseded = (
+        family.applies is None and task in TASKS and schema is not None and text_only(schema)
+    )
+    if superseded:
+        log.info("the %s family is left out: every feature is text", family.name)
+    return superseded
 
 
 def _budget_allows(family: Family, time_budget: float | None) -> bool:

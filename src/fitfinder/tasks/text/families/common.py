@@ -31,5 +31,12 @@ def _has_text(schema) -> bool:
     return bool(schema.features(Role.TEXT))
 
 
+def text_only(schema) -> bool:
+    """Whether every column a model reads is text: then the tabular families, which would read
+    the same TF-IDF features as the text families with less suited models, are left out."""
+    used = schema.used_columns
+    return bool(used) and len(schema.features(Role.TEXT)) == len(used)
+
+
 #: the text families apply only to tables with a text column
 HAS_TEXT = Condition(_has_text, "a text column (name one with text_columns=)")
