@@ -418,7 +418,7 @@ class AutoML:
         validation = self._validation(best.result.number, ensemble)
         threshold = self._threshold(data, validation)
         if threshold is not None:
-            progress.say(_describe_threshold(threshold, data.metric.name))
+            progress.say(threshold.describe(data.metric.name))
         info = self._model_info(best.result, note, ensemble, check, threshold)
         model = self.task_.model(self.problem_, estimator, info, validation)
         for line in self.task_.describe_model(model):
@@ -664,13 +664,6 @@ class AutoML:
 
 
 # -- small helpers -------------------------------------------------------------------------
-def _describe_threshold(threshold: Threshold, metric: str) -> str:
-    return (
-        f"decision threshold {threshold.value:.2f}: validation {metric} "
-        f"{threshold.score:.4f} ({threshold.score_at_half:.4f} at 0.5)"
-    )
-
-
 def _fingerprint(data: TrialData) -> str:
     """A hash of the trials' data and of how its columns are read (the schema: column roles,
     text columns and their embedding source, a forecast's frequency and horizon)."""

@@ -130,7 +130,12 @@ def _fit_parser(commands) -> None:
     )
     _switch(fit, "--sample", False, "large data: trials start on 10,000-row samples that grow")
     _switch(fit, "--recheck", True, "re-validate near-tied single trials on a second split")
-    _switch(fit, "--tune-threshold", True, "binary F1-like metrics: tune the decision threshold")
+    _switch(
+        fit,
+        "--tune-threshold",
+        True,
+        "F1-like metrics: tune the decision rule (binary cut-off, multiclass weights)",
+    )
     fit.add_argument("--split", choices=["auto", "cv", "holdout"], default="auto")
     fit.add_argument("--n-folds", type=int, default=5)
     fit.add_argument("--holdout-fraction", type=float, default=0.2)

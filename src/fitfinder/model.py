@@ -78,8 +78,9 @@ class FittedModel:
         return None if self.labels is None else np.asarray(self.labels)
 
     @property
-    def threshold(self) -> float | None:
-        """The tuned decision threshold of a binary model (``fitfinder.threshold``), if any."""
+    def threshold(self) -> float | list[float] | None:
+        """The tuned decision rule (``fitfinder.threshold``), if any: a binary model's cut-off,
+        or a multiclass model's class weights."""
         return self.info.get("decision_threshold", {}).get("value")
 
     def predict(self, X) -> np.ndarray:

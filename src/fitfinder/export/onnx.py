@@ -153,11 +153,15 @@ def _stack_feature(g: Graph, out: str, n_classes: int) -> str:
     return g.op("Gather", [log_proba, g.const(np.array([1], dtype=np.int64))], axis=1)
 
 
-def _decision(g: Graph, proba: str, threshold: float | None) -> str:
-    """Class indices [N]: the most probable class, or 1 where the positive class's probability
-    reaches the model's tuned ``threshold`` (``fitfinder.threshold.decide``)."""
+def _decision(g: Graph, proba: str, threshold: float | list | None) -> str:
+    """Class indices [N]: the most probable class, 1 where the positive class's probability
+    reaches the model's tuned ``threshold``, or the class of highest probability times its
+    tuned weight (``fitfinder.threshold.decide``)."""
     if threshold is None:
         return g.op("ArgMax", [proba], axis=1, keepdims=0)
+    if np.ndim(threshold):
+        weights = g.const(np.asarray(threshold, dtype=np.float64), "class_weights")
+        return g.op("ArgMax", [g.op("Mul", [proba, weights])], axis=1, keepdims=0)
     positive = g.op("Gather", [proba, g.const(np.array(1, dtype=np.int64), "positive")], axis=1)
     reached = g.op("GreaterOrEqual", [positive, g.const(np.array(threshold), "threshold")])
     return g.op("Cast", [reached], to=INT64)
