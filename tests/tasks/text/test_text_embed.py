@@ -72,8 +72,10 @@ def test_each_embedding_family_learns_the_reviews(reviews, family):
 def test_embedding_families_join_the_default_set_of_text_tables(reviews):
     train, _ = reviews
     schema = Schema.infer(train.drop(columns="label"))
-    names = [f.name for f in select_families(None, "binary", 1500, 60, schema)]
+    names = [f.name for f in select_families(None, "binary", 1500, 120, schema)]
     assert {"text_embed_linear", "text_embed_lightgbm"} <= set(names)
+    names = [f.name for f in select_families(None, "binary", 1500, 60, schema)]
+    assert "text_embed_linear" in names and "text_embed_lightgbm" not in names  # 120 s and more
     numbers = Schema.infer(pd.DataFrame({"x": np.arange(50) % 7, "y": np.arange(50) / 3}))
     names = [f.name for f in select_families(None, "binary", 50, 60, numbers)]
     assert not any(name.startswith("text_embed") for name in names)
